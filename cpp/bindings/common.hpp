@@ -1,0 +1,41 @@
+// Helpers shared by the binding files: array aliases, error translation and
+// the Ctrl-C check used while the GIL is released.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <exception>
+#include <vector>
+
+namespace toposcope_bindings {
+
+namespace py = pybind11;
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style>;
+
+struct interrupted : std::exception {
+    const char* what() const noexcept override { return "interrupted"; }
+};
+
+// Called between batches of columns with the GIL released: takes it briefly
+// to let Python handle pending signals (Ctrl-C aborts the computation).
+inline void check_signals() {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+        PyErr_Clear();
+        throw interrupted();
+    }
+}
+
+template <class T>
+py::array_t<T> to_numpy(std::vector<T>&& values, std::vector<py::ssize_t> shape) {
+    auto* owned = new std::vector<T>(std::move(values));
+    py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    return py::array_t<T>(shape, owned->data(), owner);
+}
+
+void register_rips(py::module_& m);
+
+}  // namespace toposcope_bindings

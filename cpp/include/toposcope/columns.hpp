@@ -1,0 +1,134 @@
+// Which simplices become columns of the next reduction: everything within the
+// threshold, minus what clearing removes (pivots of the previous dimension,
+// the spanning forest's edges for H1) and minus apparent pairs, which need no
+// reduction at all. The scan for apparent pairs is the costly part and runs in
+// parallel.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+#include "filtration.hpp"
+#include "h0.hpp"
+#include "parallel.hpp"
+#include "reduction.hpp"
+
+namespace toposcope {
+
+template <class value_t>
+inline bool reverse_filtration_less(const diameter_index<value_t>& a, const diameter_index<value_t>& b) {
+    return filtration_less(b, a);
+}
+
+template <class value_t>
+struct column_batch {
+    std::vector<diameter_index<value_t>> columns;     // in reverse filtration order
+    std::vector<diameter_index<value_t>> simplices;   // every simplex of the dimension, when kept
+    index_t apparent = 0, cleared = 0;
+};
+
+template <class value_t>
+void merge_batches(std::vector<column_batch<value_t>>& parts, column_batch<value_t>& out, bool keep_simplices) {
+    std::size_t nc = 0, ns = 0;
+    for (auto& p : parts) { nc += p.columns.size(); ns += p.simplices.size(); }
+    out.columns.reserve(nc);
+    if (keep_simplices) out.simplices.reserve(ns);
+    for (auto& p : parts) {
+        out.columns.insert(out.columns.end(), p.columns.begin(), p.columns.end());
+        if (keep_simplices) out.simplices.insert(out.simplices.end(), p.simplices.begin(), p.simplices.end());
+        out.apparent += p.apparent;
+        out.cleared += p.cleared;
+        std::vector<diameter_index<value_t>>().swap(p.columns);
+        std::vector<diameter_index<value_t>>().swap(p.simplices);
+    }
+    std::sort(out.columns.begin(), out.columns.end(), reverse_filtration_less<value_t>);
+}
+
+// Edges within the threshold that are not in the spanning forest and not the
+// lower half of an apparent pair.
+template <class Matrix>
+column_batch<typename rips_filtration<Matrix>::value_t> assemble_edge_columns(
+    const rips_filtration<Matrix>& filt, const spanning_forest<typename rips_filtration<Matrix>::value_t>& forest,
+    bool keep_simplices, int n_threads, index_t& num_edges) {
+    using value_t = typename rips_filtration<Matrix>::value_t;
+    const Matrix& dist = filt.distances();
+    const index_t n = dist.size();
+    const value_t threshold = filt.threshold();
+    const index_t block = 64;
+    const index_t n_blocks = (n + block - 1) / block;
+    n_threads = resolve_threads(n_threads);
+    std::vector<column_batch<value_t>> parts(n_threads);
+    std::vector<index_t> edge_counts(n_threads, 0);
+    std::vector<typename rips_filtration<Matrix>::cofacets_t> enumerators;
+    for (int t = 0; t < n_threads; ++t) enumerators.push_back(filt.make_cofacets());
+    std::vector<std::vector<index_t>> verts(n_threads), facet(n_threads);
+    auto visit = [&](index_t i, index_t j, value_t d, int t) {
+        if (!(d <= threshold)) return;
+        ++edge_counts[t];
+        const entry<value_t> e{d, filt.codec().edge_index(i, j), 1};
+        if (keep_simplices) parts[t].simplices.push_back({e.diameter, e.index});
+        if (forest.contains(i, j)) { ++parts[t].cleared; return; }
+        if (filt.zero_apparent_cofacet(e, 1, enumerators[t], verts[t], facet[t]).index != -1) {
+            ++parts[t].apparent;
+            return;
+        }
+        parts[t].columns.push_back({e.diameter, e.index});
+    };
+    parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
+        for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
+            if constexpr (Matrix::is_sparse) {
+                for (auto it = dist.begin(i); it != dist.end(i); ++it)
+                    if (it->vertex > i) visit(i, it->vertex, it->diameter, t);
+            } else {
+                const value_t* row = dist.row(i);
+                for (index_t j = i + 1; j < n; ++j) visit(i, j, row[j], t);
+            }
+        }
+    });
+    num_edges = 0;
+    for (index_t c : edge_counts) num_edges += c;
+    column_batch<value_t> out;
+    merge_batches(parts, out, keep_simplices);
+    return out;
+}
+
+// (dim)-simplices as cofacets of the kept (dim - 1)-simplices, minus pivots of
+// the previous reduction and apparent pairs.
+template <class Matrix>
+column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
+    const rips_filtration<Matrix>& filt, const std::vector<diameter_index<typename rips_filtration<Matrix>::value_t>>& faces,
+    index_t dim, const pivot_map& pivots, bool keep_simplices, int n_threads) {
+    using value_t = typename rips_filtration<Matrix>::value_t;
+    const index_t block = 256;
+    const index_t n_blocks = (static_cast<index_t>(faces.size()) + block - 1) / block;
+    n_threads = resolve_threads(n_threads);
+    std::vector<column_batch<value_t>> parts(n_threads);
+    std::vector<typename rips_filtration<Matrix>::cofacets_t> scan, probe;
+    for (int t = 0; t < n_threads; ++t) { scan.push_back(filt.make_cofacets()); probe.push_back(filt.make_cofacets()); }
+    std::vector<std::vector<index_t>> verts(n_threads), facet(n_threads);
+    parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
+        const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
+        for (index_t f = b * block; f < end; ++f) {
+            scan[t].set_simplex(entry<value_t>{faces[f].diameter, faces[f].index, 1}, dim - 1);
+            while (scan[t].has_next(false)) {
+                entry<value_t> c = scan[t].next();
+                if (!(c.diameter <= filt.threshold())) continue;
+                c.coefficient = 1;
+                if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
+                if (pivots.count(c.index)) { ++parts[t].cleared; continue; }
+                if (filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
+                    filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
+                    ++parts[t].apparent;
+                    continue;
+                }
+                parts[t].columns.push_back({c.diameter, c.index});
+            }
+        }
+    });
+    column_batch<value_t> out;
+    merge_batches(parts, out, keep_simplices);
+    return out;
+}
+
+}  // namespace toposcope

@@ -1,0 +1,73 @@
+// Vietoris-Rips persistence: H0 by a spanning forest, then one cohomology
+// reduction per dimension with clearing between dimensions.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "columns.hpp"
+#include "h0.hpp"
+#include "points.hpp"
+#include "reduction.hpp"
+
+namespace toposcope {
+
+struct rips_options {
+    index_t max_dim = 1;
+    long modulus = 2;
+    bool cocycles = false;
+    int n_threads = 0;                      // 0: all hardware threads
+    std::function<void()> check_interrupt;  // may throw to abort
+};
+
+template <class Matrix>
+auto compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
+                         const rips_options& opt) {
+    using value_t = typename rips_filtration<Matrix>::value_t;
+    const prime_field field(opt.modulus);
+    rips_filtration<Matrix> filt(dist, opt.max_dim, threshold, field);
+    persistence_result<value_t> result;
+    result.threshold = threshold;
+    result.diagrams.resize(opt.max_dim + 1);
+    result.stats.resize(opt.max_dim + 1);
+
+    {
+        auto forest = minimum_spanning_forest(dist, threshold, filt.codec());
+        zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
+        result.stats[0].columns = dist.size();
+        if (opt.max_dim == 0) {
+            // Count edges only; nothing else is needed.
+            index_t edges = 0;
+            if constexpr (Matrix::is_sparse) {
+                for (index_t i = 0; i < dist.size(); ++i)
+                    for (auto it = dist.begin(i); it != dist.end(i); ++it) edges += it->vertex > i && it->diameter <= threshold;
+            } else {
+                for (index_t i = 0; i < dist.size(); ++i)
+                    for (index_t j = i + 1; j < dist.size(); ++j) edges += dist.row(i)[j] <= threshold;
+            }
+            result.num_edges = edges;
+            return result;
+        }
+        auto batch = assemble_edge_columns(filt, forest, opt.max_dim >= 2, opt.n_threads, result.num_edges);
+        result.stats[1].apparent = batch.apparent;
+        result.stats[1].cleared = batch.cleared;
+        std::vector<diameter_index<value_t>> columns = std::move(batch.columns);
+        std::vector<diameter_index<value_t>> simplices = std::move(batch.simplices);
+
+        cohomology_reducer<Matrix> reducer(filt, opt.cocycles, opt.check_interrupt);
+        for (index_t dim = 1; dim <= opt.max_dim; ++dim) {
+            pivot_map pivots;
+            reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
+            if (dim == opt.max_dim) break;
+            std::vector<diameter_index<value_t>>().swap(columns);
+            auto next = assemble_columns(filt, simplices, dim + 1, pivots, dim + 1 < opt.max_dim, opt.n_threads);
+            result.stats[dim + 1].apparent = next.apparent;
+            result.stats[dim + 1].cleared = next.cleared;
+            columns = std::move(next.columns);
+            simplices = std::move(next.simplices);
+        }
+    }
+    return result;
+}
+
+}  // namespace toposcope

@@ -1,0 +1,57 @@
+// Simplices as indices in the combinatorial number system, and back.
+#pragma once
+
+#include <vector>
+
+#include "binomial.hpp"
+
+namespace toposcope {
+
+class simplex_codec {
+public:
+    // Codes simplices of dimension <= max_dim on n vertices.
+    simplex_codec(index_t n, index_t max_dim) : n_(n), binomial_(n, max_dim + 1) {}
+
+    index_t num_vertices() const { return n_; }
+    index_t binomial(index_t n, index_t k) const { return binomial_(n, k); }
+
+    // Largest vertex v < top with C(v, k) <= idx (binary search; C is increasing in v).
+    index_t max_vertex(index_t idx, index_t k, index_t top) const {
+        index_t lo = k - 1, hi = top - 1;  // C(k - 1, k) = 0 <= idx always holds
+        while (lo < hi) {
+            index_t mid = hi - (hi - lo) / 2;
+            if (binomial_(mid, k) <= idx) lo = mid; else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    // Vertices of the dim-simplex idx, in decreasing order.
+    void vertices(index_t idx, index_t dim, std::vector<index_t>& out) const {
+        out.resize(dim + 1);
+        index_t top = n_;
+        for (index_t k = dim + 1; k > 0; --k) {
+            index_t v = max_vertex(idx, k, top);
+            out[dim + 1 - k] = v;
+            idx -= binomial_(v, k);
+            top = v;
+        }
+    }
+
+    // Index of the simplex with the given vertices in decreasing order.
+    index_t index(const std::vector<index_t>& verts) const {
+        index_t idx = 0, k = static_cast<index_t>(verts.size());
+        for (index_t v : verts) idx += binomial_(v, k--);
+        return idx;
+    }
+
+    index_t edge_index(index_t i, index_t j) const {  // i != j
+        if (i < j) std::swap(i, j);
+        return binomial_(i, 2) + j;
+    }
+
+private:
+    index_t n_;
+    binomial_table binomial_;
+};
+
+}  // namespace toposcope

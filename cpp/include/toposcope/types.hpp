@@ -1,0 +1,40 @@
+// Basic types shared by the whole engine.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+namespace toposcope {
+
+// A simplex is named by its index in the combinatorial number system; 64 bits
+// are enough as long as binomial(n, maxdim + 2) fits (checked in binomial.hpp).
+using index_t = std::int64_t;
+using coefficient_t = std::uint16_t;  // elements of Z/p, p < 2^15
+
+template <class value_t>
+constexpr value_t infinity() { return std::numeric_limits<value_t>::infinity(); }
+
+// A simplex (or a matrix entry) with its filtration value.
+template <class value_t>
+struct diameter_index {
+    value_t diameter;
+    index_t index;
+};
+
+// A coboundary entry: simplex, filtration value and coefficient in Z/p.
+template <class value_t>
+struct entry {
+    value_t diameter;
+    index_t index;
+    coefficient_t coefficient;
+};
+
+// The filtration order refined to a total order on simplices of one dimension:
+// by diameter, then by *decreasing* index. Cohomology reduces columns in the
+// reverse of this order, and a column's pivot is its minimal entry in it.
+template <class T>
+inline bool filtration_less(const T& a, const T& b) {
+    return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
+}
+
+}  // namespace toposcope

@@ -1,0 +1,259 @@
+"""`rips`: exact Vietoris-Rips persistence on point clouds, distance matrices
+and sparse graphs, computed by the C++ core.
+
+Precision: the engine computes in the precision of the input. float32 input is
+computed in float32 (as ripser.py always does); every other input is computed
+in float64 (as gudhi does).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Union
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial.distance import pdist
+
+from . import _validation as V
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only when the extension is missing
+    raise ImportError(
+        "toposcope's compiled core (_core) is not built; install the package with "
+        "`pip install .` (a C++17 compiler is needed for a source build)"
+    ) from exc
+
+__all__ = ["rips", "RipsResult", "SPARSE_BELOW"]
+
+# A dense matrix whose threshold keeps fewer than this fraction of the edges is
+# run on sparse neighbourhoods instead (cofacets then skip absent edges).
+SPARSE_BELOW = 0.5
+
+_SCIPY_METRICS = {
+    "manhattan": "cityblock",
+    "l1": "cityblock",
+    "cityblock": "cityblock",
+    "l2": "euclidean",
+    "cosine": "cosine",
+    "chebyshev": "chebyshev",
+    "correlation": "correlation",
+    "minkowski": "minkowski",
+    "sqeuclidean": "sqeuclidean",
+    "hamming": "hamming",
+    "canberra": "canberra",
+    "braycurtis": "braycurtis",
+}
+
+
+@dataclass
+class RipsResult:
+    """Persistence diagrams and what produced them.
+
+    Attributes
+    ----------
+    dgms : list of (k, 2) float arrays, one per dimension 0..maxdim; essential
+        classes have death ``inf``.
+    birth_simplices, death_simplices : per dimension, (k, d+1) and (k, d+2)
+        int arrays of vertex indices (decreasing) of the critical simplices of
+        each bar; death rows are -1 for essential classes.
+    cocycles : per dimension, a list (parallel to the bars) of (m, d+2) int
+        arrays: the d+1 vertices of each simplex, then the cocycle's value in
+        Z/p. Empty lists unless requested; dimension 0 is always empty.
+    num_edges : number of edges in the filtration (at most the threshold).
+    threshold : the threshold used (the enclosing radius when none was given
+        for dense input: no bar changes beyond it).
+    stats : per dimension counts of columns, apparent/emergent pairs, cleared
+        columns and column additions.
+    """
+
+    dgms: List[np.ndarray]
+    birth_simplices: List[np.ndarray]
+    death_simplices: List[np.ndarray]
+    cocycles: List[list]
+    num_edges: int
+    threshold: float
+    n_points: int
+    coeff: int
+    stats: List[dict] = field(default_factory=list)
+
+    @property
+    def maxdim(self) -> int:
+        return len(self.dgms) - 1
+
+    def __getitem__(self, dim: int) -> np.ndarray:
+        return self.dgms[dim]
+
+    def betti(self, scale: float) -> List[int]:
+        """Betti numbers of the complex at filtration value ``scale``."""
+        return [int(np.sum((d[:, 0] <= scale) & (d[:, 1] > scale))) for d in self.dgms]
+
+    def as_ripser_dict(self) -> dict:
+        return {"dgms": self.dgms, "cocycles": self.cocycles, "num_edges": self.num_edges}
+
+
+def _from_core(raw: dict, coeff: int, cocycles: bool) -> RipsResult:
+    dgms = [np.asarray(d, dtype=np.float64) for d in raw["dgms"]]
+    ccl = [list(c) for c in raw["cocycles"]] if cocycles else [[] for _ in dgms]
+    if cocycles:
+        ccl[0] = []
+    return RipsResult(
+        dgms=dgms,
+        birth_simplices=list(raw["birth_simplices"]),
+        death_simplices=list(raw["death_simplices"]),
+        cocycles=ccl,
+        num_edges=int(raw["num_edges"]),
+        threshold=float(raw["threshold"]),
+        n_points=int(raw["n_vertices"]),
+        coeff=coeff,
+        stats=list(raw["stats"]),
+    )
+
+
+def _check_points(n: int) -> None:
+    if n == 0:
+        raise ValueError("empty input: at least two points are needed")
+    if n == 1:
+        raise ValueError("a single point has no Rips filtration to speak of: at least two points are needed")
+
+
+def _dense_from_square(D: np.ndarray, dt: np.dtype):
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ValueError(f"a distance matrix must be square, got shape {D.shape}")
+    n = D.shape[0]
+    _check_points(n)
+    D = np.asarray(D, dtype=dt)
+    V.check_finite(D, "the distance matrix")
+    if not np.allclose(D, D.T, rtol=1e-7 if dt == np.float32 else 1e-12, atol=0):
+        raise ValueError("the distance matrix is not symmetric")
+    iu = np.triu_indices(n, 1)
+    condensed = np.ascontiguousarray(D[iu])
+    if (condensed < 0).any():
+        raise ValueError("the distance matrix has negative entries")
+    diag = np.ascontiguousarray(np.diagonal(D))
+    births = diag if np.any(diag != 0) else None
+    return condensed, n, births
+
+
+def _dense_from_condensed(d: np.ndarray, dt: np.dtype):
+    m = d.shape[0]
+    n = int(round((1 + np.sqrt(1 + 8 * m)) / 2))
+    if n * (n - 1) // 2 != m:
+        raise ValueError(f"a condensed distance vector needs n*(n-1)/2 entries; {m} is not of that form")
+    _check_points(n)
+    d = np.ascontiguousarray(d, dtype=dt)
+    V.check_finite(d, "the distance vector")
+    if (d < 0).any():
+        raise ValueError("the distance vector has negative entries")
+    return d, n
+
+
+def _sparse_graph(S, dt: np.dtype):
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise ValueError(f"a sparse distance matrix must be square, got shape {S.shape}")
+    n = S.shape[0]
+    _check_points(n)
+    coo = sparse.coo_matrix(S)
+    row, col, val = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(dt)
+    V.check_finite(val, "the sparse distance matrix")
+    diag = row == col
+    births = None
+    if diag.any():
+        births = np.zeros(n, dtype=dt)
+        births[row[diag]] = val[diag]
+    off = ~diag
+    row, col, val = row[off], col[off], val[off]
+    # Symmetry: an edge given in both directions must agree.
+    lo, hi = np.minimum(row, col), np.maximum(row, col)
+    key = lo * n + hi
+    order = np.lexsort((val, key))
+    key_s, val_s = key[order], val[order]
+    same = key_s[1:] == key_s[:-1]
+    if np.any(same & ~np.isclose(val_s[1:], val_s[:-1], rtol=1e-12, atol=0)):
+        raise ValueError("the sparse distance matrix is not symmetric")
+    return n, np.ascontiguousarray(lo), np.ascontiguousarray(hi), np.ascontiguousarray(val), births
+
+
+def rips(
+    X,
+    maxdim: int = 1,
+    threshold: float = np.inf,
+    coeff: int = 2,
+    metric: Union[str, Callable] = "euclidean",
+    distance_matrix: bool = False,
+    cocycles: bool = False,
+    n_threads: Optional[int] = None,
+    dtype=None,
+) -> RipsResult:
+    """Exact Vietoris-Rips persistent homology.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix
+        An (n, d) point cloud; with ``distance_matrix=True`` (or
+        ``metric="precomputed"``) a square distance matrix, a condensed
+        (scipy ``pdist``) vector, or a ``scipy.sparse`` matrix whose stored
+        off-diagonal entries are the edges of the filtration and whose diagonal
+        holds vertex birth times (lower-star filtrations, as in ripser.py).
+        A sparse matrix is always taken as distances.
+    maxdim : highest homology dimension computed.
+    threshold : largest filtration value included. For dense input the
+        default (inf) uses the enclosing radius, beyond which nothing changes.
+    coeff : prime p < 32768; homology with coefficients in Z/p.
+    metric : "euclidean" (computed in C++), any scipy ``pdist`` metric name,
+        "manhattan", or a callable on two rows.
+    cocycles : also return a representative cocycle for every bar.
+    n_threads : threads for the parallel parts (default: all cores).
+    dtype : float32 or float64; default keeps float32 input in float32 and
+        computes everything else in float64.
+    """
+    maxdim = V.check_maxdim(maxdim)
+    coeff = V.check_coeff(coeff)
+    threshold = V.check_threshold(threshold)
+    n_threads = V.check_n_threads(n_threads)
+    if metric == "precomputed":
+        distance_matrix = True
+
+    if sparse.issparse(X):
+        dt = V.float_dtype(X, dtype)
+        n, row, col, val, births = _sparse_graph(X, dt)
+        if (val < 0).any() and births is None:
+            raise ValueError("the sparse distance matrix has negative entries")
+        raw = _core.rips_sparse(n, row, col, val, births, maxdim, threshold, coeff, cocycles, n_threads)
+        return _from_core(raw, coeff, cocycles)
+
+    X = np.asarray(X)
+    dt = V.float_dtype(X, dtype)
+    if distance_matrix:
+        if X.ndim == 1:
+            d, n = _dense_from_condensed(X, dt)
+            births = None
+        else:
+            d, n, births = _dense_from_square(X, dt)
+        raw = _core.rips_condensed(d, n, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+        return _from_core(raw, coeff, cocycles)
+
+    if X.ndim != 2:
+        raise ValueError(f"a point cloud must be a 2-D array (n_points, n_features), got shape {X.shape}")
+    n = X.shape[0]
+    _check_points(n)
+    if X.shape[1] == 0:
+        raise ValueError("points have zero coordinates")
+    V.check_memory(n * (n - 1) / 2 * dt.itemsize * 1.5, f"the distance matrix of {n} points")
+    if metric in ("euclidean", "l2"):
+        P = np.ascontiguousarray(X, dtype=dt)
+        V.check_finite(P, "the point cloud")
+        raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+        return _from_core(raw, coeff, cocycles)
+    P = np.asarray(X, dtype=np.float64)
+    V.check_finite(P, "the point cloud")
+    if callable(metric):
+        d = pdist(P, metric)
+    elif isinstance(metric, str) and metric in _SCIPY_METRICS:
+        d = pdist(P, _SCIPY_METRICS[metric])
+    else:
+        raise ValueError(f"unknown metric {metric!r}; use 'euclidean', a scipy pdist metric name or a callable")
+    d = np.ascontiguousarray(d, dtype=dt)
+    V.check_finite(d, f"distances under metric {metric!r}")
+    raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+    return _from_core(raw, coeff, cocycles)
