@@ -133,6 +133,23 @@ py::dict rips_condensed(carray<value_t> dist, index_t n, py::object births, inde
     rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
     if (dist.ndim() != 1 || dist.shape(0) != n * (n - 1) / 2)
         throw std::invalid_argument("condensed distances must have n*(n-1)/2 entries");
+    std::vector<value_t> b = births_vector<value_t>(births, n);
+    dense_distance_matrix<value_t> dm(nullptr, 0);
+    {
+        py::gil_scoped_release release;
+        dm = dense_distance_matrix<value_t>::from_condensed(dist.data(), n, std::move(b));
+    }
+    return run_dense(std::move(dm), threshold, opt, sparse_below);
+}
+
+// A square matrix is borrowed as it is: the caller guarantees it is symmetric.
+template <class value_t>
+py::dict rips_square(carray<value_t> dist, py::object births, index_t maxdim, double threshold, long coeff,
+                     bool cocycles, int n_threads, double sparse_below) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
+    if (dist.ndim() != 2 || dist.shape(0) != dist.shape(1))
+        throw std::invalid_argument("a distance matrix must be square");
+    const index_t n = dist.shape(0);
     dense_distance_matrix<value_t> dm(dist.data(), n, births_vector<value_t>(births, n));
     return run_dense(std::move(dm), threshold, opt, sparse_below);
 }
@@ -143,12 +160,12 @@ py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, 
     rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
     if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
     const index_t n = points.shape(0), d = points.shape(1);
-    std::vector<value_t> condensed;
+    std::vector<value_t> square;
     {
         py::gil_scoped_release release;
-        condensed = euclidean_condensed(points.data(), n, d, n_threads);
+        square = euclidean_square(points.data(), n, d, n_threads);
     }
-    dense_distance_matrix<value_t> dm(std::move(condensed), n, births_vector<value_t>(births, n));
+    dense_distance_matrix<value_t> dm(std::move(square), n, births_vector<value_t>(births, n));
     return run_dense(std::move(dm), threshold, opt, sparse_below);
 }
 
@@ -180,8 +197,9 @@ py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> 
 }
 
 template <class value_t>
-double enclosing(carray<value_t> dist, index_t n) {
-    dense_distance_matrix<value_t> dm(dist.data(), n);
+double enclosing(carray<value_t> dist) {
+    if (dist.ndim() != 2 || dist.shape(0) != dist.shape(1)) throw std::invalid_argument("a distance matrix must be square");
+    dense_distance_matrix<value_t> dm(dist.data(), dist.shape(0));
     py::gil_scoped_release release;
     return static_cast<double>(enclosing_radius(dm));
 }
@@ -199,6 +217,13 @@ void register_rips(py::module_& m) {
     m.def("rips_condensed", &rips_condensed<double>, doc_condensed, py::arg("dist").noconvert(), py::arg("n"),
           py::arg("births"), py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"),
           py::arg("n_threads"), py::arg("sparse_below"));
+    const char* doc_square = "Persistence of a symmetric square distance matrix (borrowed, not copied).";
+    m.def("rips_square", &rips_square<float>, doc_square, py::arg("dist").noconvert(), py::arg("births"),
+          py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
+          py::arg("sparse_below"));
+    m.def("rips_square", &rips_square<double>, doc_square, py::arg("dist").noconvert(), py::arg("births"),
+          py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
+          py::arg("sparse_below"));
     m.def("rips_points", &rips_points<float>, doc_points, py::arg("points").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
           py::arg("sparse_below"));
@@ -211,8 +236,8 @@ void register_rips(py::module_& m) {
     m.def("rips_sparse", &rips_sparse<double>, doc_sparse, py::arg("n"), py::arg("rows"), py::arg("cols"),
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
           py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"));
-    m.def("enclosing_radius", &enclosing<float>, py::arg("dist").noconvert(), py::arg("n"));
-    m.def("enclosing_radius", &enclosing<double>, py::arg("dist").noconvert(), py::arg("n"));
+    m.def("enclosing_radius", &enclosing<float>, py::arg("dist").noconvert());
+    m.def("enclosing_radius", &enclosing<double>, py::arg("dist").noconvert());
     m.def("is_prime", [](long p) { return is_prime(p); }, py::arg("p"));
 }
 

@@ -118,21 +118,25 @@ def _check_points(n: int) -> None:
 
 
 def _dense_from_square(D: np.ndarray, dt: np.dtype):
+    """A symmetric C-contiguous matrix of the engine's dtype (borrowed when the
+    input already is one) and the vertex births held on its diagonal."""
     if D.ndim != 2 or D.shape[0] != D.shape[1]:
         raise ValueError(f"a distance matrix must be square, got shape {D.shape}")
     n = D.shape[0]
     _check_points(n)
-    D = np.asarray(D, dtype=dt)
+    D = np.ascontiguousarray(D, dtype=dt)
     V.check_finite(D, "the distance matrix")
-    if not np.allclose(D, D.T, rtol=1e-7 if dt == np.float32 else 1e-12, atol=0):
-        raise ValueError("the distance matrix is not symmetric")
-    iu = np.triu_indices(n, 1)
-    condensed = np.ascontiguousarray(D[iu])
-    if (condensed < 0).any():
+    if not np.array_equal(D, D.T):
+        if not np.allclose(D, D.T, rtol=1e-7 if dt == np.float32 else 1e-12, atol=0):
+            raise ValueError("the distance matrix is not symmetric")
+        upper = np.triu(D, 1)
+        D = np.ascontiguousarray(upper + upper.T + np.diag(np.diagonal(D)))
+    off = ~np.eye(n, dtype=bool)
+    if (D[off] < 0).any():
         raise ValueError("the distance matrix has negative entries")
     diag = np.ascontiguousarray(np.diagonal(D))
-    births = diag if np.any(diag != 0) else None
-    return condensed, n, births
+    births = diag.copy() if np.any(diag != 0) else None
+    return D, n, births
 
 
 def _dense_from_condensed(d: np.ndarray, dt: np.dtype):
@@ -227,10 +231,10 @@ def rips(
     if distance_matrix:
         if X.ndim == 1:
             d, n = _dense_from_condensed(X, dt)
-            births = None
+            raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
         else:
-            d, n, births = _dense_from_square(X, dt)
-        raw = _core.rips_condensed(d, n, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+            D, n, births = _dense_from_square(X, dt)
+            raw = _core.rips_square(D, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
         return _from_core(raw, coeff, cocycles)
 
     if X.ndim != 2:
@@ -239,7 +243,7 @@ def rips(
     _check_points(n)
     if X.shape[1] == 0:
         raise ValueError("points have zero coordinates")
-    V.check_memory(n * (n - 1) / 2 * dt.itemsize * 1.5, f"the distance matrix of {n} points")
+    V.check_memory(n * n * dt.itemsize * 1.2, f"the distance matrix of {n} points")
     if metric in ("euclidean", "l2"):
         P = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")

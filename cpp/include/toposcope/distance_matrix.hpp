@@ -11,50 +11,51 @@
 
 namespace toposcope {
 
-// Upper triangle in row-major order, exactly scipy's pdist layout: d(i, j) for
-// i < j at n*i - i*(i+1)/2 + (j - i - 1). The buffer may be borrowed (a numpy
-// array) or owned.
+// A full square matrix in row-major order, so that a vertex's distances to all
+// others are contiguous (the scans over candidate vertices are then
+// vectorisable). The buffer may be borrowed (a numpy array) or owned. Vertex
+// births are kept apart from the diagonal, which is never read.
 template <class value_t>
 class dense_distance_matrix {
 public:
     static constexpr bool is_sparse = false;
 
-    dense_distance_matrix(const value_t* condensed, index_t n, std::vector<value_t> births = {})
-        : n_(n), data_(condensed), births_(std::move(births)) { init_rows(); }
-    dense_distance_matrix(std::vector<value_t>&& condensed, index_t n, std::vector<value_t> births = {})
-        : n_(n), owned_(std::move(condensed)), data_(owned_.data()), births_(std::move(births)) { init_rows(); }
+    dense_distance_matrix(const value_t* square, index_t n, std::vector<value_t> births = {})
+        : n_(n), data_(square), births_(std::move(births)) {}
+    dense_distance_matrix(std::vector<value_t>&& square, index_t n, std::vector<value_t> births = {})
+        : n_(n), owned_(std::move(square)), data_(owned_.data()), births_(std::move(births)) {}
     dense_distance_matrix(const dense_distance_matrix&) = delete;
     dense_distance_matrix& operator=(const dense_distance_matrix&) = delete;
     dense_distance_matrix(dense_distance_matrix&& other) noexcept { *this = std::move(other); }
     dense_distance_matrix& operator=(dense_distance_matrix&& other) noexcept {
         const bool owning = other.data_ == other.owned_.data();
         n_ = other.n_; owned_ = std::move(other.owned_); births_ = std::move(other.births_);
-        row_start_ = std::move(other.row_start_);
         data_ = owning ? owned_.data() : other.data_;
         return *this;
     }
 
+    // Expands scipy's condensed layout (d(i, j), i < j, row by row) to a square.
+    static dense_distance_matrix from_condensed(const value_t* condensed, index_t n, std::vector<value_t> births = {}) {
+        std::vector<value_t> square(static_cast<std::size_t>(n) * n, value_t(0));
+        std::size_t k = 0;
+        for (index_t i = 0; i < n; ++i)
+            for (index_t j = i + 1; j < n; ++j, ++k) square[i * n + j] = square[j * n + i] = condensed[k];
+        return dense_distance_matrix(std::move(square), n, std::move(births));
+    }
+
     index_t size() const { return n_; }
     // Distance between distinct vertices.
-    value_t operator()(index_t i, index_t j) const {
-        if (i > j) std::swap(i, j);
-        return data_[row_start_[i] + j];
-    }
-    // Row i's distances to j > i, contiguous: row(i)[j] for j in (i, n).
-    const value_t* row(index_t i) const { return data_ + row_start_[i]; }
+    value_t operator()(index_t i, index_t j) const { return data_[i * n_ + j]; }
+    // All distances from vertex i; row(i)[i] is meaningless.
+    const value_t* row(index_t i) const { return data_ + i * n_; }
     value_t vertex_birth(index_t i) const { return births_.empty() ? value_t(0) : births_[i]; }
     bool has_births() const { return !births_.empty(); }
 
 private:
-    void init_rows() {
-        row_start_.resize(n_);
-        for (index_t i = 0; i < n_; ++i) row_start_[i] = n_ * i - i * (i + 1) / 2 - i - 1;
-    }
     index_t n_ = 0;
     std::vector<value_t> owned_;
     const value_t* data_ = nullptr;
     std::vector<value_t> births_;
-    std::vector<index_t> row_start_;
 };
 
 // Neighbourhoods in compressed sparse rows, each sorted by neighbour index.

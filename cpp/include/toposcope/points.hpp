@@ -9,17 +9,17 @@
 
 namespace toposcope {
 
-// Euclidean distances of an (n, d) row-major cloud in scipy's condensed
-// layout. Each distance is summed in double from coordinate differences (no
-// Gram-matrix shortcut, which loses precision for near points).
+// Euclidean distances of an (n, d) row-major cloud as a square matrix. Each
+// distance is summed in double from coordinate differences (no Gram-matrix
+// shortcut, which loses precision for near points), then mirrored.
 template <class value_t>
-std::vector<value_t> euclidean_condensed(const value_t* points, index_t n, index_t d, int n_threads) {
-    std::vector<value_t> out(static_cast<std::size_t>(n) * (n - 1) / 2);
+std::vector<value_t> euclidean_square(const value_t* points, index_t n, index_t d, int n_threads) {
+    std::vector<value_t> out(static_cast<std::size_t>(n) * n, value_t(0));
     const index_t block = 16;
     parallel_for((n + block - 1) / block, resolve_threads(n_threads), [&](index_t b, int) {
         for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
             const value_t* p = points + i * d;
-            value_t* row = out.data() + (n * i - i * (i + 1) / 2 - i - 1);
+            value_t* row = out.data() + i * n;
             for (index_t j = i + 1; j < n; ++j) {
                 const value_t* q = points + j * d;
                 double s = 0;
@@ -31,6 +31,14 @@ std::vector<value_t> euclidean_condensed(const value_t* points, index_t n, index
             }
         }
     });
+    // Mirror the upper triangle in cache-friendly tiles.
+    const index_t tile = 64;
+    parallel_for((n + tile - 1) / tile, resolve_threads(n_threads), [&](index_t b, int) {
+        for (index_t i0 = b * tile; i0 < std::min(n, (b + 1) * tile); i0 += tile)
+            for (index_t j0 = 0; j0 <= i0; j0 += tile)
+                for (index_t i = i0; i < std::min(n, i0 + tile); ++i)
+                    for (index_t j = j0; j < std::min(i, j0 + tile); ++j) out[i * n + j] = out[j * n + i];
+    });
     return out;
 }
 
@@ -39,18 +47,16 @@ std::vector<value_t> euclidean_condensed(const value_t* points, index_t n, index
 template <class value_t>
 value_t enclosing_radius(const dense_distance_matrix<value_t>& dist) {
     const index_t n = dist.size();
-    std::vector<value_t> radius(n, value_t(0));
+    if (n == 1) return dist.vertex_birth(0);
+    value_t r = infinity<value_t>();
     for (index_t i = 0; i < n; ++i) {
         const value_t* row = dist.row(i);
-        for (index_t j = i + 1; j < n; ++j) {
-            value_t d = std::max({row[j], dist.vertex_birth(i), dist.vertex_birth(j)});
-            radius[i] = std::max(radius[i], d);
-            radius[j] = std::max(radius[j], d);
-        }
+        value_t m = value_t(0);
+        for (index_t j = 0; j < n; ++j)
+            if (j != i) m = std::max({m, row[j], dist.vertex_birth(i), dist.vertex_birth(j)});
+        r = std::min(r, m);
     }
-    value_t r = infinity<value_t>();
-    for (value_t x : radius) r = std::min(r, x);
-    return n == 1 ? dist.vertex_birth(0) : r;
+    return r;
 }
 
 }  // namespace toposcope
