@@ -1,0 +1,400 @@
+"""Randomized comparisons of `toposcope.rips` / `toposcope.ripser` against gudhi
+(float64: equal up to 1e-9 relative) and ripser.py (float32: equal up to
+float32 rounding), plus structural checks of cocycles and critical simplices.
+
+Every test is seeded, so a failure names its seed and reproduces exactly.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.spatial.distance import pdist, squareform
+
+import toposcope as ts
+from conftest import assert_diagrams_close, assert_diagrams_match_float32
+
+gudhi = pytest.importorskip("gudhi")
+ripserpy = pytest.importorskip("ripser")
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+PRIMES = (2, 3, 5)
+DIMS = (2, 3, 5, 10, 50)
+
+
+# --------------------------------------------------------------------------- references
+def gudhi_diagrams(simplex_tree, maxdim: int, coeff: int):
+    simplex_tree.compute_persistence(homology_coeff_field=coeff, min_persistence=0.0, persistence_dim_max=True)
+    return [simplex_tree.persistence_intervals_in_dimension(d).reshape(-1, 2) for d in range(maxdim + 1)]
+
+
+def gudhi_rips(D: np.ndarray, maxdim: int, coeff: int, threshold: float = np.inf):
+    """gudhi's Rips persistence of a square float64 distance matrix."""
+    rc = gudhi.RipsComplex(distance_matrix=D, max_edge_length=threshold)
+    return gudhi_diagrams(rc.create_simplex_tree(max_dimension=maxdim + 1), maxdim, coeff)
+
+
+def gudhi_flag(n: int, rows, cols, weights, births, maxdim: int, coeff: int):
+    """gudhi's persistence of the clique complex of a weighted graph built by hand."""
+    tree = gudhi.SimplexTree()
+    for v in range(n):
+        tree.insert([v], filtration=0.0 if births is None else float(births[v]))
+    for i, j, w in zip(rows, cols, weights):
+        tree.insert([int(i), int(j)], filtration=float(w))
+    tree.make_filtration_non_decreasing()
+    tree.expansion(maxdim + 1)
+    return gudhi_diagrams(tree, maxdim, coeff)
+
+
+# --------------------------------------------------------------------------- generators
+def random_points(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """Points of one of several kinds, some with many tied distances or duplicates."""
+    kind = rng.integers(5)
+    if kind == 0:  # generic
+        return rng.normal(size=(n, d))
+    if kind == 1:  # rounded coordinates: many equal distances
+        return np.round(rng.normal(size=(n, d)), 1)
+    if kind == 2:  # integer grid points: massive ties
+        return rng.integers(0, 4, size=(n, d)).astype(np.float64)
+    if kind == 3:  # duplicates
+        base = rng.normal(size=(max(2, n // 2), d))
+        return base[rng.integers(len(base), size=n)]
+    # noisy circle embedded in R^d (a long H1 bar)
+    t = rng.uniform(0, 2 * np.pi, n)
+    X = np.zeros((n, d))
+    X[:, 0], X[:, 1] = np.cos(t), np.sin(t)
+    return X + 0.05 * rng.normal(size=(n, d))
+
+
+def safe_threshold(dists: np.ndarray, quantile: float, rel_gap: float = 0.0) -> float:
+    """A threshold halfway between two distinct distances near ``quantile``,
+    so no edge sits on it and rounding cannot move an edge across it; the
+    two distances differ by more than ``rel_gap`` relative."""
+    values = np.unique(dists)
+    if len(values) < 2:
+        return float(values[0]) + 1.0
+    gaps = np.flatnonzero(values[1:] - values[:-1] > rel_gap * values[1:])
+    if len(gaps) == 0:
+        return float(values[-1]) * (1 + 2 * rel_gap) + 1.0
+    k = gaps[np.argmin(np.abs(gaps - quantile * len(values)))]
+    return float((values[k] + values[k + 1]) / 2)
+
+
+def random_config(seed: int):
+    """(points, maxdim, coeff, threshold) sized so gudhi stays fast."""
+    rng = np.random.default_rng(seed)
+    maxdim = int(rng.choice([0, 1, 1, 2, 3]))
+    n_max = {0: 300, 1: 100, 2: 36, 3: 16}[maxdim]
+    n = int(rng.integers(3, n_max + 1))
+    d = int(rng.choice(DIMS))
+    X = random_points(rng, n, d)
+    coeff = int(rng.choice(PRIMES))
+    threshold = np.inf if rng.random() < 0.5 else safe_threshold(pdist(X), rng.uniform(0.05, 0.6))
+    return X, maxdim, coeff, threshold
+
+
+# --------------------------------------------------------------------------- gudhi, float64
+@pytest.mark.parametrize("seed", range(150))
+def test_point_clouds_match_gudhi(seed):
+    X, maxdim, coeff, threshold = random_config(seed)
+    D = squareform(pdist(X))
+    expected = gudhi_rips(D, maxdim, coeff, threshold)
+    ctx = f"seed={seed} n={len(X)} d={X.shape[1]} maxdim={maxdim} coeff={coeff} thresh={threshold}"
+
+    ours = ts.rips(X, maxdim=maxdim, threshold=threshold, coeff=coeff)
+    assert_diagrams_close(ours.dgms, expected, context=ctx + " points")
+    # The same filtration given as a square and as a condensed distance matrix.
+    for form, M in (("square", D), ("condensed", pdist(X))):
+        again = ts.rips(M, distance_matrix=True, maxdim=maxdim, threshold=threshold, coeff=coeff)
+        assert_diagrams_close(again.dgms, expected, context=f"{ctx} {form}")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_large_point_clouds_h0_h1_match_gudhi(seed):
+    """A few hundred points, with a threshold so gudhi's complex stays small."""
+    rng = np.random.default_rng(1000 + seed)
+    n, d = int(rng.integers(200, 301)), int(rng.choice([2, 3, 10]))
+    X = random_points(rng, n, d)
+    threshold = safe_threshold(pdist(X), 0.03)
+    maxdim, coeff = 1, int(rng.choice(PRIMES))
+    expected = gudhi_rips(squareform(pdist(X)), maxdim, coeff, threshold)
+    ours = ts.rips(X, maxdim=maxdim, threshold=threshold, coeff=coeff)
+    assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} n={n} d={d}")
+
+
+def random_graph(rng: np.random.Generator, n: int, p: float, integer_weights: bool):
+    """Edges (i < j) of an Erdos-Renyi graph with random (possibly tied) weights."""
+    i, j = np.triu_indices(n, 1)
+    keep = rng.random(len(i)) < p
+    i, j = i[keep], j[keep]
+    w = rng.integers(1, 6, size=len(i)).astype(np.float64) if integer_weights else rng.uniform(0.1, 2, len(i))
+    return i, j, w
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_sparse_graphs_match_gudhi(seed):
+    rng = np.random.default_rng(2000 + seed)
+    maxdim = int(rng.choice([0, 1, 2]))
+    n = int(rng.integers(3, {0: 200, 1: 80, 2: 30}[maxdim]))
+    i, j, w = random_graph(rng, n, float(rng.uniform(0.05, 0.7)), bool(rng.integers(2)))
+    coeff = int(rng.choice(PRIMES))
+    # Store each edge in the upper triangle, the lower one, or both.
+    layout = rng.integers(3)
+    if layout == 0:
+        S = sparse.coo_matrix((w, (i, j)), shape=(n, n))
+    elif layout == 1:
+        S = sparse.coo_matrix((w, (j, i)), shape=(n, n)).tocsr()
+    else:
+        S = sparse.coo_matrix((np.r_[w, w], (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+    expected = gudhi_flag(n, i, j, w, None, maxdim, coeff)
+    ours = ts.rips(S, maxdim=maxdim, coeff=coeff)
+    ctx = f"seed={seed} n={n} edges={len(w)} layout={layout}"
+    assert_diagrams_close(ours.dgms, expected, context=ctx)
+    assert ours.num_edges == len(w)
+    assert_diagrams_close(ts.ripser(S, maxdim=maxdim, coeff=coeff, distance_matrix=True)["dgms"], expected,
+                          context=ctx + " ripser()")
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_lower_star_graphs_match_gudhi(seed):
+    """Sparse graphs with vertex values on the diagonal and edges born at the
+    larger endpoint value (a lower-star filtration), plus extra later edges."""
+    rng = np.random.default_rng(3000 + seed)
+    maxdim = int(rng.choice([0, 1, 2]))
+    n = int(rng.integers(3, {0: 200, 1: 80, 2: 30}[maxdim]))
+    i, j, _ = random_graph(rng, n, float(rng.uniform(0.05, 0.6)), False)
+    values = np.round(rng.normal(size=n), int(rng.integers(1, 4)))
+    w = np.maximum(values[i], values[j]) + rng.choice([0.0, 0.0, 0.5], size=len(i))
+    coeff = int(rng.choice(PRIMES))
+    S = sparse.coo_matrix((np.r_[w, values], (np.r_[i, np.arange(n)], np.r_[j, np.arange(n)])), shape=(n, n))
+    expected = gudhi_flag(n, i, j, w, values, maxdim, coeff)
+    ours = ts.rips(S, maxdim=maxdim, coeff=coeff)
+    assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} n={n}")
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_dense_lower_star_matches_gudhi(seed):
+    """A dense matrix with a nonzero diagonal (vertex births) and ties."""
+    rng = np.random.default_rng(4000 + seed)
+    maxdim = int(rng.choice([0, 1, 2]))
+    n = int(rng.integers(3, {0: 100, 1: 50, 2: 20}[maxdim]))
+    values = rng.integers(0, 5, size=n).astype(np.float64)
+    W = np.round(rng.uniform(0, 6, size=(n, n)), 0)
+    D = np.maximum(np.maximum.outer(values, values), np.triu(W, 1) + np.triu(W, 1).T)
+    np.fill_diagonal(D, values)
+    i, j = np.triu_indices(n, 1)
+    coeff = int(rng.choice(PRIMES))
+    expected = gudhi_flag(n, i, j, D[i, j], values, maxdim, coeff)
+    ours = ts.rips(D, distance_matrix=True, maxdim=maxdim, coeff=coeff)
+    assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} n={n}")
+    assert_diagrams_close(ts.ripser(D, distance_matrix=True, maxdim=maxdim, coeff=coeff)["dgms"], expected,
+                          context=f"seed={seed} n={n} ripser()")
+
+
+def gudhi_lower_star_image(img: np.ndarray):
+    """H0 of the 8-neighbour lower-star filtration of an image, by hand in gudhi."""
+    m, n = img.shape
+    ids = np.arange(m * n).reshape(m, n)
+    tree = gudhi.SimplexTree()
+    for v, value in enumerate(img.ravel()):
+        tree.insert([v], filtration=float(value))
+    for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        for r, c in itertools.product(range(m), range(n)):
+            r2, c2 = r + di, c + dj
+            if 0 <= r2 < m and 0 <= c2 < n:
+                tree.insert([ids[r, c], ids[r2, c2]], filtration=float(max(img[r, c], img[r2, c2])))
+    return gudhi_diagrams(tree, 0, 2)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_lower_star_img_matches_gudhi_and_ripserpy(seed):
+    rng = np.random.default_rng(5000 + seed)
+    m, n = (int(x) for x in rng.integers(2, 25, size=2))
+    img = rng.normal(size=(m, n))
+    if seed % 2:
+        img = np.round(img, 1)  # plateaus: ties between pixels
+    ours = ts.lower_star_img(img)
+    assert_diagrams_close([ours], gudhi_lower_star_image(img), context=f"seed={seed}")
+    # float32 images: both compute in float32 on values that are exact, so equal.
+    img32 = img.astype(np.float32)
+    assert_diagrams_close([ts.lower_star_img(img32)], [ripserpy.lower_star_img(img32)], rtol=0, atol=0,
+                          context=f"seed={seed} float32")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 2)), min_size=2, max_size=14),
+    st.integers(0, 2),
+    st.sampled_from(PRIMES),
+)
+def test_integer_points_with_ties_match_gudhi(points, maxdim, coeff):
+    """Small integer point sets: many equal distances and duplicate points."""
+    X = np.array(points, dtype=np.float64)
+    assert_diagrams_close(ts.rips(X, maxdim=maxdim, coeff=coeff).dgms,
+                          gudhi_rips(squareform(pdist(X)), maxdim, coeff), context=f"X={points}")
+
+
+# --------------------------------------------------------------------------- ripser.py, float32
+def ripserpy_config(seed: int):
+    rng = np.random.default_rng(6000 + seed)
+    maxdim = int(rng.choice([0, 1, 1, 2, 3]))
+    n = int(rng.integers(3, {0: 300, 1: 200, 2: 60, 3: 25}[maxdim]))
+    X = random_points(rng, n, int(rng.choice(DIMS)))
+    threshold = np.inf if rng.random() < 0.5 else safe_threshold(pdist(X), rng.uniform(0.05, 0.6), 1e-4)
+    return X, maxdim, int(rng.choice(PRIMES)), threshold
+
+
+@pytest.mark.filterwarnings("ignore:The input point cloud has more columns")
+@pytest.mark.parametrize("seed", range(100))
+def test_points_match_ripserpy(seed):
+    X, maxdim, coeff, threshold = ripserpy_config(seed)
+    kw = dict(maxdim=maxdim, coeff=coeff, thresh=threshold)
+    theirs = ripserpy.ripser(X, **kw)["dgms"]
+    scale = float(pdist(X).max()) or 1.0
+    ctx = f"seed={seed} n={len(X)} d={X.shape[1]} maxdim={maxdim} coeff={coeff} thresh={threshold}"
+    assert_diagrams_match_float32(ts.ripser(X, **kw)["dgms"], theirs, scale, context=ctx)
+    assert_diagrams_match_float32(ts.ripser(X.astype(np.float32), **kw)["dgms"], theirs, scale,
+                                  context=ctx + " float32")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sparse_and_lower_star_match_ripserpy(seed):
+    rng = np.random.default_rng(7000 + seed)
+    maxdim = int(rng.choice([0, 1, 2]))
+    n = int(rng.integers(3, {0: 200, 1: 80, 2: 30}[maxdim]))
+    i, j, w = random_graph(rng, n, float(rng.uniform(0.05, 0.6)), bool(rng.integers(2)))
+    rows, cols, vals = i, j, w
+    if seed % 2:  # lower-star: vertex values on the diagonal
+        values = np.round(rng.uniform(0, 1, size=n), 2)
+        vals = np.maximum(w, np.maximum(values[i], values[j]))
+        rows, cols, vals = np.r_[i, np.arange(n)], np.r_[j, np.arange(n)], np.r_[vals, values]
+    # Upper-triangle storage: the only one ripser.py reads.
+    S = sparse.coo_matrix((vals, (rows, cols)), shape=(n, n))
+    coeff = int(rng.choice(PRIMES))
+    theirs = ripserpy.ripser(S, maxdim=maxdim, coeff=coeff, distance_matrix=True)
+    ours = ts.ripser(S, maxdim=maxdim, coeff=coeff, distance_matrix=True)
+    assert_diagrams_match_float32(ours["dgms"], theirs["dgms"], float(vals.max()), context=f"seed={seed}")
+    assert ours["num_edges"] == theirs["num_edges"]
+
+
+@pytest.mark.parametrize("metric", ["manhattan", "cosine", "chebyshev"])
+def test_metrics_match_ripserpy(metric):
+    rng = np.random.default_rng(8000)
+    X = rng.normal(size=(60, 4))
+    D = squareform(pdist(X, {"manhattan": "cityblock"}.get(metric, metric)))
+    theirs = ripserpy.ripser(X, maxdim=2, metric=metric)["dgms"]
+    ours = ts.ripser(X, maxdim=2, metric=metric)["dgms"]
+    assert_diagrams_match_float32(ours, theirs, float(D.max()), context=metric)
+    assert_diagrams_close(ours, gudhi_rips(D, 2, 2), rtol=1e-9, context=metric + " vs gudhi")
+
+
+def test_float32_input_is_computed_in_float32():
+    """float32 points give float32 filtration values; float64 ones do not."""
+    rng = np.random.default_rng(8100)
+    X = rng.normal(size=(80, 3))
+    d64 = ts.rips(X, maxdim=1).dgms
+    d32 = ts.rips(X.astype(np.float32), maxdim=1).dgms
+    for a in d32:
+        finite = a[np.isfinite(a)]
+        np.testing.assert_array_equal(finite, finite.astype(np.float32).astype(np.float64))
+    assert any(np.any(a[np.isfinite(a)] != a[np.isfinite(a)].astype(np.float32)) for a in d64)
+    assert_diagrams_match_float32(d32, d64, float(pdist(X).max()))
+
+
+# --------------------------------------------------------------------------- cocycles
+def simplex_diameter(D: np.ndarray, simplex) -> float:
+    simplex = list(simplex)
+    return float(D[np.ix_(simplex, simplex)].max())
+
+
+def assert_is_cocycle(cocycle: np.ndarray, dim: int, D: np.ndarray, below: float, coeff: int, context: str):
+    """The coboundary of ``cocycle`` vanishes mod ``coeff`` on every
+    (dim+1)-simplex of diameter < ``below``."""
+    values = {}
+    for row in cocycle:
+        key = tuple(sorted(int(v) for v in row[:-1]))
+        values[key] = (values.get(key, 0) + int(row[-1])) % coeff
+    assert all(0 <= int(v) < coeff for v in cocycle[:, -1]), f"{context}: values outside Z/{coeff}"
+    # Only (dim+1)-simplices having a face in the support can see a nonzero coboundary.
+    n = D.shape[0]
+    checked = set()
+    for face in values:
+        for v in range(n):
+            if v in face:
+                continue
+            cofacet = tuple(sorted(face + (v,)))
+            if cofacet in checked or simplex_diameter(D, cofacet) >= below:
+                continue
+            checked.add(cofacet)
+            total = sum((-1) ** k * values.get(cofacet[:k] + cofacet[k + 1:], 0) for k in range(dim + 2))
+            assert total % coeff == 0, f"{context}: coboundary {total % coeff} on {cofacet}"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cocycles_are_cocycles(seed):
+    rng = np.random.default_rng(9000 + seed)
+    maxdim = 1 if seed % 3 else 2
+    n = int(rng.integers(8, 40 if maxdim == 1 else 20))
+    X = random_points(rng, n, int(rng.choice([2, 3, 4])))
+    D = squareform(pdist(X))
+    coeff = int(rng.choice(PRIMES))
+    threshold = np.inf if seed % 2 else safe_threshold(pdist(X), 0.3)
+    res = ts.rips(pdist(X), distance_matrix=True, maxdim=maxdim, coeff=coeff, threshold=threshold, cocycles=True)
+    dropin = ts.ripser(X, maxdim=maxdim, coeff=coeff, thresh=threshold, do_cocycles=True)
+    assert res.cocycles[0] == [] and dropin["cocycles"][0] == []
+    for dim in range(1, maxdim + 1):
+        assert len(res.cocycles[dim]) == len(res.dgms[dim]) == len(dropin["cocycles"][dim])
+        for k, ((birth, death), cocycle) in enumerate(zip(res.dgms[dim], res.cocycles[dim])):
+            ctx = f"seed={seed} H{dim} bar {k} [{birth}, {death}) coeff={coeff}"
+            assert cocycle.ndim == 2 and cocycle.shape[1] == dim + 2 and len(cocycle), ctx
+            below = death if np.isfinite(death) else np.nextafter(res.threshold, np.inf)
+            assert_is_cocycle(cocycle, dim, D, below, coeff, ctx)
+            # Supported on simplices present at the bar's birth or later, one
+            # of them born exactly then.
+            diam = [simplex_diameter(D, row[:-1]) for row in cocycle]
+            assert min(diam) <= birth + 1e-12, ctx
+
+
+def test_cocycle_of_a_circle_matches_ripserpy():
+    """One dominant class: both programs give a cocycle that winds once
+    (its sum along the circle's consecutive edges is +-1 mod p)."""
+    n, coeff = 24, 3
+    t = 2 * np.pi * np.arange(n) / n
+    X = np.c_[np.cos(t), np.sin(t)] * (1 + 0.01 * np.sin(7 * t))[:, None]
+    for name, result in (("toposcope", ts.ripser(X, coeff=coeff, do_cocycles=True)),
+                         ("ripser.py", ripserpy.ripser(X, coeff=coeff, do_cocycles=True))):
+        dgm = result["dgms"][1]
+        k = int(np.argmax(dgm[:, 1] - dgm[:, 0]))
+        values = {}
+        for a, b, v in result["cocycles"][1][k]:
+            values[(int(a), int(b))] = int(v)
+            values[(int(b), int(a))] = -int(v)
+        winding = sum(values.get((i, (i + 1) % n), 0) for i in range(n)) % coeff
+        assert winding in (1, coeff - 1), f"{name}: winding {winding}"
+
+
+# --------------------------------------------------------------------------- critical simplices
+@pytest.mark.parametrize("seed", range(40))
+def test_critical_simplices_have_the_bar_values(seed):
+    rng = np.random.default_rng(10000 + seed)
+    maxdim = int(rng.choice([1, 2, 3]))
+    n = int(rng.integers(4, {1: 80, 2: 30, 3: 14}[maxdim]))
+    X = random_points(rng, n, int(rng.choice([2, 3, 5])))
+    d = pdist(X)
+    D = squareform(d)
+    threshold = np.inf if seed % 2 else safe_threshold(d, 0.4)
+    res = ts.rips(d, distance_matrix=True, maxdim=maxdim, threshold=threshold)
+    for dim in range(maxdim + 1):
+        dgm, births, deaths = res.dgms[dim], res.birth_simplices[dim], res.death_simplices[dim]
+        assert births.shape == (len(dgm), dim + 1) and deaths.shape == (len(dgm), dim + 2)
+        for (b, e), bs, ds in zip(dgm, births, deaths):
+            assert list(bs) == sorted(bs, reverse=True) and len(set(bs)) == dim + 1
+            assert simplex_diameter(D, bs) == b if dim else b == 0.0
+            if np.isinf(e):
+                assert np.all(ds == -1)
+            else:
+                assert list(ds) == sorted(ds, reverse=True) and len(set(ds)) == dim + 2
+                assert simplex_diameter(D, ds) == e
