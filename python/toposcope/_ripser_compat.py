@@ -184,6 +184,22 @@ def _rips_on_own_matrix(D: np.ndarray, dtype: np.dtype, **kw):
     return rips(np.asarray(sym, dtype=dtype), distance_matrix=True, **kw)
 
 
+def _ripserpy_edge_count(D: np.ndarray, thresh: float, engine_count: int) -> int:
+    """``num_edges`` as ripser.py reports it for a dense (square or condensed) matrix.
+
+    With an infinite threshold and no vertex births, ripser.py and `rips`
+    both stop at the enclosing radius, and count the edges up to it. With a
+    finite threshold ripser.py counts every edge up to it, whereas `rips`
+    still stops at the enclosing radius when that is smaller (nothing changes
+    beyond it). With vertex births ripser.py counts all edges.
+    """
+    births = D.ndim == 2 and np.any(np.diagonal(D) != 0)
+    if np.isinf(thresh) and not births:
+        return engine_count
+    condensed = squareform(D, checks=False) if D.ndim == 2 else D
+    return int(np.count_nonzero(condensed <= thresh))
+
+
 def ripser(
     X,
     maxdim: int = 1,
@@ -231,7 +247,7 @@ def ripser(
     if not sparse.issparse(X):
         X = np.asarray(X)
         if X.ndim == 0:
-            raise ValueError("expected a point cloud or a distance matrix, got a scalar")
+            raise TypeError(f"expected a point cloud or a distance matrix, got {X!r}")
     if distance_matrix and X.ndim == 2 and X.shape[0] != X.shape[1]:
         raise ValueError(f"Distance matrix is not square: shape {X.shape}")
     _warn_about_shape(X, distance_matrix)
@@ -242,6 +258,9 @@ def ripser(
     kw = dict(maxdim=maxdim, threshold=thresh, coeff=coeff, cocycles=do_cocycles)
 
     if not distance_matrix:
+        # Before touching the data: a huge input must fail fast, not swap.
+        m = n_perm or n
+        V.check_memory(8.0 * m * (n + m), f"the {m} x {n} distance matrix")
         _check_point_cloud(X)
     dtype = V.float_dtype(X.data if sparse.issparse(X) else X)
 
@@ -269,6 +288,11 @@ def ripser(
         if dtype == np.float32:
             dperm2all = dperm2all.astype(np.float32)
 
+    num_edges = result.num_edges
+    if not sparse.issparse(dperm2all):
+        used = dperm2all[:, idx_perm] if n_perm is not None and n_perm < n else dperm2all
+        num_edges = _ripserpy_edge_count(used, thresh, num_edges)
+
     cocycles = [list(c) for c in result.cocycles]
     if n_perm is not None and n_perm < n:
         # Cocycles index the subsample; report original point indices.
@@ -278,7 +302,7 @@ def ripser(
     return {
         "dgms": result.dgms,
         "cocycles": cocycles,
-        "num_edges": result.num_edges,
+        "num_edges": num_edges,
         "dperm2all": dperm2all,
         "idx_perm": idx_perm,
         "r_cover": r_cover,
