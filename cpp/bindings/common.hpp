@@ -37,5 +37,6 @@ py::array_t<T> to_numpy(std::vector<T>&& values, std::vector<py::ssize_t> shape)
 }
 
 void register_rips(py::module_& m);
+void register_sampling(py::module_& m);
 
 }  // namespace toposcope_bindings

@@ -13,6 +13,7 @@ PYBIND11_MODULE(_core, m) {
         }
     });
     register_rips(m);
+    register_sampling(m);
 }
 
 }  // namespace toposcope_bindings

@@ -136,3 +136,15 @@ def enclosing_radius(dist: _Float32Array) -> float:
 def enclosing_radius(dist: _Float64Array) -> float: ...
 def is_prime(p: _Int) -> bool:
     """Whether p is a prime (the coefficient field Z/p needs one)."""
+@overload
+def farthest_points(points: _Float32Array, k: _Int, eps: _Float, start: _Int, n_threads: _Int) -> tuple[npt.NDArray[np.int64], _Float64Array]:
+    """Farthest-point sampling of an (n, d) point cloud under the Euclidean distance: (indices int64, covering radii float64)."""
+
+@overload
+def farthest_points(points: _Float64Array, k: _Int, eps: _Float, start: _Int, n_threads: _Int) -> tuple[npt.NDArray[np.int64], _Float64Array]: ...
+@overload
+def farthest_points_precomputed(dist: _Float32Array, k: _Int, eps: _Float, start: _Int, n_threads: _Int) -> tuple[npt.NDArray[np.int64], _Float64Array]:
+    """Farthest-point sampling from a square distance matrix (rows read) or a condensed vector: (indices int64, covering radii float64)."""
+
+@overload
+def farthest_points_precomputed(dist: _Float64Array, k: _Int, eps: _Float, start: _Int, n_threads: _Int) -> tuple[npt.NDArray[np.int64], _Float64Array]: ...
