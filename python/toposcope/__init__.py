@@ -18,3 +18,9 @@ __all__ += [
     "PrepConfig", "PreparedCloud", "prepare", "bottleneck", "wasserstein", "LayerTopology", "LayerStudyConfig",
     "metrics", "diagram_distances", "preprocessing", "plotting",
 ]
+# Large samples: farthest-point sampling, torch distances, sparse approximate Rips
+from .sampling import farthest_point_sampling
+from .distances import distances
+from .approximate import ApproximateRipsResult, approximate_rips
+
+__all__ += ["farthest_point_sampling", "distances", "approximate_rips", "ApproximateRipsResult"]

@@ -188,6 +188,8 @@ def rips(
     cocycles: bool = False,
     n_threads: Optional[int] = None,
     dtype=None,
+    approximate: Optional[float] = None,
+    n_perm: Optional[int] = None,
 ) -> RipsResult:
     """Exact Vietoris-Rips persistent homology.
 
@@ -210,7 +212,18 @@ def rips(
     n_threads : threads for the parallel parts (default: all cores).
     dtype : float32 or float64; default keeps float32 input in float32 and
         computes everything else in float64.
+    approximate : epsilon > 0 runs the sparse (1 + epsilon)-approximate
+        filtration instead (see ``toposcope.approximate_rips`` for the
+        guarantee); the result is an ``ApproximateRipsResult``.
+    n_perm : first subsample to this many farthest-point landmarks (as in
+        ripser.py; ``r_cover`` and ``idx_perm`` are reported).
     """
+    if approximate is not None or n_perm is not None:
+        from .approximate import approximate_rips
+
+        return approximate_rips(X, approximate, maxdim=maxdim, threshold=threshold, coeff=coeff, metric=metric,
+                                distance_matrix=distance_matrix, n_perm=n_perm, cocycles=cocycles,
+                                n_threads=n_threads)
     maxdim = V.check_maxdim(maxdim)
     coeff = V.check_coeff(coeff)
     threshold = V.check_threshold(threshold)
