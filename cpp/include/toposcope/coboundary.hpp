@@ -74,6 +74,73 @@ public:
         while (w_ >= 0 && cursor_.pass(w_, codec_)) --w_;
         return w_ >= 0 && (all_cofacets || cursor_.all_below());
     }
+
+    // Appends every cofacet within the threshold and not before *bound (when
+    // given), in decreasing index order. Diameters come from a vectorisable
+    // max over the simplex's rows; indices are constant offsets plus one
+    // binomial within each run of candidates between two vertices.
+    void append_cofacets(const entry_t& simplex, index_t dim, const entry_t* bound, value_t threshold,
+                         std::vector<entry_t>& out) {
+        codec_.vertices(simplex.index, dim, verts_);
+        const index_t n = dist_.size();
+        diam_.resize(n);
+        {
+            const value_t* r = dist_.row(verts_[0]);
+            const value_t d0 = simplex.diameter;
+            for (index_t w = 0; w < n; ++w) diam_[w] = std::max(d0, r[w]);
+        }
+        for (std::size_t t = 1; t < verts_.size(); ++t) {
+            const value_t* r = dist_.row(verts_[t]);
+            for (index_t w = 0; w < n; ++w) diam_[w] = std::max(diam_[w], r[w]);
+        }
+        const value_t low = bound ? bound->diameter : -infinity<value_t>();
+        const index_t low_index = bound ? bound->index : std::numeric_limits<index_t>::max();
+        index_t idx_below = simplex.index, idx_above = 0, k = dim + 1, hi = n;
+        for (index_t seg = 0; seg <= dim + 1; ++seg) {
+            const index_t lo = seg <= dim ? verts_[seg] + 1 : 0;
+            const coefficient_t c = field_.mul(simplex.coefficient, field_.sign(k));
+            const index_t offset = idx_above + idx_below;
+            for (index_t w = hi - 1; w >= lo; --w) {
+                const value_t d = diam_[w];
+                if (d > threshold || d < low) continue;
+                const index_t idx = offset + codec_.binomial(w, k + 1);
+                if (d == low && idx > low_index) continue;
+                out.push_back(entry_t{d, idx, c});
+            }
+            if (seg <= dim) {
+                const index_t v = verts_[seg];
+                idx_below -= codec_.binomial(v, k);
+                idx_above += codec_.binomial(v, k + 1);
+                --k;
+                hi = v;
+            }
+        }
+    }
+
+    // The first cofacet (largest index) with the simplex's own diameter, or index -1.
+    entry_t zero_pivot_cofacet(const entry_t& simplex, index_t dim) {
+        codec_.vertices(simplex.index, dim, verts_);
+        const value_t d = simplex.diameter;
+        index_t idx_below = simplex.index, idx_above = 0, k = dim + 1, hi = dist_.size();
+        for (index_t seg = 0; seg <= dim + 1; ++seg) {
+            const index_t lo = seg <= dim ? verts_[seg] + 1 : 0;
+            for (index_t w = hi - 1; w >= lo; --w) {
+                bool within = true;
+                for (index_t v : verts_) within &= dist_(v, w) <= d;
+                if (within)
+                    return entry_t{d, idx_above + idx_below + codec_.binomial(w, k + 1),
+                                   field_.mul(simplex.coefficient, field_.sign(k))};
+            }
+            if (seg <= dim) {
+                const index_t v = verts_[seg];
+                idx_below -= codec_.binomial(v, k);
+                idx_above += codec_.binomial(v, k + 1);
+                --k;
+                hi = v;
+            }
+        }
+        return entry_t{d, -1, 0};
+    }
     entry_t next() {
         value_t diameter = simplex_.diameter;
         for (index_t v : verts_) diameter = std::max(diameter, dist_(v, w_));
@@ -89,6 +156,7 @@ private:
     const prime_field& field_;
     entry_t simplex_{};
     std::vector<index_t> verts_;
+    std::vector<value_t> diam_;
     cofacet_index_cursor cursor_;
     index_t w_ = -1;
 };
@@ -128,6 +196,23 @@ public:
         if (!all_cofacets && w_ < verts_.front()) return false;
         return true;
     }
+    void append_cofacets(const entry_t& simplex, index_t dim, const entry_t* bound, value_t threshold,
+                         std::vector<entry_t>& out) {
+        set_simplex(simplex, dim);
+        while (has_next()) {
+            entry_t c = next();
+            if (c.diameter <= threshold && !(bound && filtration_less(c, *bound))) out.push_back(c);
+        }
+    }
+    entry_t zero_pivot_cofacet(const entry_t& simplex, index_t dim) {
+        set_simplex(simplex, dim);
+        while (has_next()) {
+            entry_t c = next();
+            if (c.diameter == simplex.diameter) return c;
+        }
+        return entry_t{simplex.diameter, -1, 0};
+    }
+
     entry_t next() {
         if (!found_) advance();
         found_ = false;

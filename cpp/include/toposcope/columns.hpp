@@ -66,14 +66,14 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_edge_columns(
     auto visit = [&](index_t i, index_t j, value_t d, int t) {
         if (!(d <= threshold)) return;
         ++edge_counts[t];
-        const entry<value_t> e{d, filt.codec().edge_index(i, j), 1};
-        if (keep_simplices) parts[t].simplices.push_back({e.diameter, e.index});
+        const index_t index = filt.codec().edge_index(i, j);
+        if (keep_simplices) parts[t].simplices.push_back({d, index});
         if (forest.contains(i, j)) { ++parts[t].cleared; return; }
-        if (filt.zero_apparent_cofacet(e, 1, enumerators[t], verts[t], facet[t]).index != -1) {
+        if (filt.edge_has_apparent_cofacet(i, j, d, enumerators[t], verts[t], facet[t])) {
             ++parts[t].apparent;
             return;
         }
-        parts[t].columns.push_back({e.diameter, e.index});
+        parts[t].columns.push_back({d, index});
     };
     parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
         for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {

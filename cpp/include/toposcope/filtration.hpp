@@ -74,12 +74,7 @@ public:
 
     // The first cofacet of sigma in the filtration when it has sigma's diameter, else index -1.
     entry_t zero_pivot_cofacet(const entry_t& sigma, index_t dim, cofacets_t& cofacets) const {
-        cofacets.set_simplex(sigma, dim);
-        while (cofacets.has_next()) {
-            entry_t c = cofacets.next();
-            if (c.diameter == sigma.diameter) return c;
-        }
-        return entry_t{value_t(0), -1, 0};
+        return cofacets.zero_pivot_cofacet(sigma, dim);
     }
 
     // tau's partner when (facet, tau) is an apparent pair, else index -1.
@@ -88,6 +83,31 @@ public:
         entry_t f = zero_pivot_facet(tau, dim, verts, facet);
         if (f.index != -1 && zero_pivot_cofacet(f, dim - 1, cofacets).index != tau.index) f.index = -1;
         return f;
+    }
+
+    // Whether edge {i, j} (i != j) of length d is the lower half of an apparent
+    // pair. On dense input this reads two rows directly: the candidate is the
+    // largest w within d of both ends, and the edge must be the triangle's
+    // first facet (in index order) of length d.
+    bool edge_has_apparent_cofacet(index_t i, index_t j, value_t d, cofacets_t& cofacets, std::vector<index_t>& verts,
+                                   std::vector<index_t>& facet) const {
+        if constexpr (Matrix::is_sparse) {
+            const entry_t e{d, codec_.edge_index(i, j), 1};
+            return zero_apparent_cofacet(e, 1, cofacets, verts, facet).index != -1;
+        } else {
+            const value_t* ri = dist_.row(i);
+            const value_t* rj = dist_.row(j);
+            index_t w = dist_.size() - 1;
+            for (; w >= 0; --w)
+                if (ri[w] <= d && rj[w] <= d && w != i && w != j) break;
+            if (w < 0) return false;
+            // Triangle a > b > c; facets in increasing index order: bc, ac, ab.
+            index_t a = std::max({i, j, w}), c = std::min({i, j, w}), b = i + j + w - a - c;
+            const index_t lo = std::min(i, j), hi = std::max(i, j);
+            if (dist_(b, c) == d) return b == hi && c == lo;
+            if (dist_(a, c) == d) return a == hi && c == lo;
+            return a == hi && b == lo;
+        }
     }
 
     // sigma's partner when (sigma, cofacet) is an apparent pair, else index -1.

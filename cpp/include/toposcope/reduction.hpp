@@ -10,6 +10,10 @@
 //     cancelled by adding that facet's coboundary;
 //   - clearing: pivots found here are removed from the next dimension's columns
 //     (done by the caller with the returned pivot map).
+// A column that is added to others is usually added many times, so its reduced
+// coboundary is computed once (from its pivot on) and replayed from a
+// cache bounded by a memory budget; the same holds for the coboundaries of
+// apparent facets.
 #pragma once
 
 #include <functional>
@@ -18,6 +22,7 @@
 
 #include "filtration.hpp"
 #include "pairing.hpp"
+#include "coboundary_merge.hpp"
 #include "working_column.hpp"
 
 namespace toposcope {
@@ -37,10 +42,10 @@ public:
     using column_t = diameter_index<value_t>;
 
     cohomology_reducer(const filtration_t& filtration, bool want_cocycles,
-                       std::function<void()> check_interrupt = {})
+                       std::function<void()> check_interrupt = {}, std::size_t cache_bytes = std::size_t(1) << 27)
         : filt_(filtration), field_(filtration.field()), cofacets_(filtration.make_cofacets()),
           probe_(filtration.make_cofacets()), want_cocycles_(want_cocycles),
-          check_interrupt_(std::move(check_interrupt)) {}
+          check_interrupt_(std::move(check_interrupt)), cache_budget_(cache_bytes / sizeof(entry_t)) {}
 
     // Reduces `columns` (dim-simplices in reverse filtration order), appends
     // bars to `out` and records every pivot in `pivots`.
@@ -48,6 +53,9 @@ public:
                 diagram<value_t>& out, reduction_stats& stats) {
         v_bounds_.assign(1, 0);
         v_entries_.clear();
+        column_cache_.clear();
+        facet_cache_.clear();
+        cached_ = 0;
         pivots.reserve(columns.size());
         for (std::size_t j = 0; j < columns.size(); ++j) {
             if (check_interrupt_ && (j & 0xfff) == 0) check_interrupt_();
@@ -65,7 +73,7 @@ public:
                 if (owner != pivots.end()) {
                     const coefficient_t factor =
                         field_.neg(field_.mul(pivot.coefficient, field_.inverse(owner->second.coefficient)));
-                    add_column(columns, owner->second.column, factor, dim);
+                    add_column(columns, owner->second.column, factor, dim, pivot);
                     ++stats.additions;
                     pivot = coboundary_.pivot(field_);
                     continue;
@@ -73,7 +81,7 @@ public:
                 entry_t facet = filt_.zero_apparent_facet(pivot, dim + 1, probe_, verts_, facet_);
                 if (facet.index != -1) {  // pivot is owned by an apparent pair that was skipped
                     facet.coefficient = field_.neg(facet.coefficient);
-                    add_simplex(facet, dim);
+                    add_facet(facet, dim);
                     ++stats.additions;
                     pivot = coboundary_.pivot(field_);
                     continue;
@@ -91,42 +99,79 @@ public:
 private:
     entry_t init_coboundary_and_get_pivot(const entry_t& sigma, index_t dim, const pivot_map& pivots,
                                           reduction_stats& stats) {
-        bool check_emergent = true;
-        scratch_.clear();
-        cofacets_.set_simplex(sigma, dim);
-        while (cofacets_.has_next()) {
-            entry_t c = cofacets_.next();
-            if (c.diameter > filt_.threshold()) continue;
-            scratch_.push_back(c);
-            if (check_emergent && c.diameter == sigma.diameter) {
-                if (pivots.find(c.index) == pivots.end() &&
-                    filt_.zero_apparent_facet(c, dim + 1, probe_, verts_, facet_).index == -1) {
-                    ++stats.emergent;
-                    return c;
-                }
-                check_emergent = false;
+        std::vector<entry_t>& stream = coboundary_.new_heap_stream();
+        cofacets_.append_cofacets(sigma, dim, nullptr, filt_.threshold(), stream);
+        // Cofacets come in decreasing index order, so the first one with sigma's
+        // diameter is the pivot of sigma's unreduced coboundary.
+        for (const entry_t& c : stream) {
+            if (c.diameter != sigma.diameter) continue;
+            if (pivots.find(c.index) == pivots.end() &&
+                filt_.zero_apparent_facet(c, dim + 1, probe_, verts_, facet_).index == -1) {
+                ++stats.emergent;
+                stream.clear();
+                return c;
             }
+            break;
         }
-        for (const entry_t& c : scratch_) coboundary_.push(c);
+        coboundary_.add_heap_stream();
         return coboundary_.pivot(field_);
     }
 
-    void add_simplex(const entry_t& simplex, index_t dim) {
-        reduction_.push(simplex);
-        cofacets_.set_simplex(simplex, dim);
-        while (cofacets_.has_next()) {
-            entry_t c = cofacets_.next();
-            if (c.diameter <= filt_.threshold()) coboundary_.push(c);
-        }
+    // Appends simplex's cofacets that are not before `bound` to out. Everything
+    // an addition brings below the pivot it cancels sums to zero (the added
+    // column's own pivot is that same simplex), so it is left out.
+    void append_coboundary(const entry_t& simplex, index_t dim, const entry_t& bound, std::vector<entry_t>& out) {
+        cofacets_.append_cofacets(simplex, dim, &bound, filt_.threshold(), out);
     }
 
-    void add_column(const std::vector<column_t>& columns, index_t k, coefficient_t factor, index_t dim) {
-        add_simplex(entry_t{columns[k].diameter, columns[k].index, factor}, dim);
+    bool cache_has_room(std::size_t more) const { return cached_ + more <= cache_budget_; }
+
+    // Adds factor * (the reduced coboundary of column k), which starts at `bound`.
+    void add_column(const std::vector<column_t>& columns, index_t k, coefficient_t factor, index_t dim,
+                    const entry_t& bound) {
+        const entry_t sigma{columns[k].diameter, columns[k].index, 1};
+        reduction_.push(entry_t{sigma.diameter, sigma.index, factor});
         for (std::size_t t = v_bounds_[k]; t < v_bounds_[k + 1]; ++t) {
             entry_t e = v_entries_[t];
             e.coefficient = field_.mul(e.coefficient, factor);
-            add_simplex(e, dim);
+            reduction_.push(e);
         }
+        auto hit = column_cache_.find(k);
+        if (hit == column_cache_.end()) {
+            scratch_.clear();
+            append_coboundary(sigma, dim, bound, scratch_);
+            for (std::size_t t = v_bounds_[k]; t < v_bounds_[k + 1]; ++t) append_coboundary(v_entries_[t], dim, bound, scratch_);
+            if (!cache_has_room(scratch_.size())) {  // replay once without keeping it
+                std::vector<entry_t>& stream = coboundary_.new_heap_stream();
+                for (const entry_t& e : scratch_) stream.push_back(entry_t{e.diameter, e.index, field_.mul(e.coefficient, factor)});
+                coboundary_.add_heap_stream();
+                return;
+            }
+            cached_ += scratch_.size();
+            hit = column_cache_.emplace(k, lazily_sorted<value_t>(scratch_)).first;
+        }
+        coboundary_.add_cached_stream(hit->second, factor, field_);
+    }
+
+    // Adds the coboundary of an apparent facet (its coefficient included): the
+    // facet's column was skipped, so its coboundary is the reduced one.
+    void add_facet(const entry_t& facet, index_t dim) {
+        reduction_.push(facet);
+        auto hit = facet_cache_.find(facet.index);
+        if (hit == facet_cache_.end()) {
+            scratch_.clear();
+            const entry_t unit{facet.diameter, facet.index, 1};
+            append_coboundary(unit, dim, entry_t{facet.diameter, std::numeric_limits<index_t>::max(), 0}, scratch_);
+            if (!cache_has_room(scratch_.size())) {
+                std::vector<entry_t>& stream = coboundary_.new_heap_stream();
+                for (const entry_t& e : scratch_) stream.push_back(entry_t{e.diameter, e.index, field_.mul(e.coefficient, facet.coefficient)});
+                coboundary_.add_heap_stream();
+                return;
+            }
+            cached_ += scratch_.size();
+            hit = facet_cache_.emplace(facet.index, lazily_sorted<value_t>(scratch_)).first;
+        }
+        coboundary_.add_cached_stream(hit->second, facet.coefficient, field_);
     }
 
     // Keeps V's column without its diagonal entry (the column's own simplex).
@@ -153,8 +198,11 @@ private:
     typename filtration_t::cofacets_t cofacets_, probe_;
     bool want_cocycles_;
     std::function<void()> check_interrupt_;
-    working_column<value_t> reduction_, coboundary_;
+    working_column<value_t> reduction_;
+    coboundary_merge<value_t> coboundary_;
     std::vector<entry_t> scratch_;
+    std::unordered_map<index_t, lazily_sorted<value_t>> column_cache_, facet_cache_;
+    std::size_t cached_ = 0, cache_budget_;
     std::vector<index_t> verts_, facet_;
     std::vector<std::size_t> v_bounds_;
     std::vector<entry_t> v_entries_;
