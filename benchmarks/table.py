@@ -98,10 +98,12 @@ def run_case(case: case_catalogue.Case, engines: List[peers.Engine], repeat: int
     return {name: results[name] for name in names}
 
 
-def _cell(result: RunResult) -> str:
+def _cell(result: RunResult, time_attribute: str = "time_s") -> str:
     if result.status == OK:
         mark = "" if result.equal in (True, None) else " ≠"
-        return f"{result.time_s:.3g} / {result.peak_mb:.0f}{mark}"
+        seconds = getattr(result, time_attribute)
+        shown = "–" if seconds is None else f"{seconds:.3g}"  # cpu_s absent in old JSON
+        return f"{shown} / {result.peak_mb:.0f}{mark}"
     if result.status in ("timeout", "oom"):
         return f"{result.status} ({result.message})"
     if result.status == INFEASIBLE:
@@ -112,26 +114,29 @@ def _cell(result: RunResult) -> str:
 def _ratio(row: Dict[str, RunResult], attribute: str) -> str:
     """toposcope's value over the best agreeing peer's, with that peer's name."""
     ref = row.get(peers.REFERENCE)
-    if ref is None or ref.status != OK:
+    if ref is None or ref.status != OK or getattr(ref, attribute) is None:
         return "–"
     valid = [r for name, r in row.items()
-             if name != peers.REFERENCE and r.status == OK and r.equal is not False]
+             if name != peers.REFERENCE and r.status == OK and r.equal is not False
+             and getattr(r, attribute) is not None]
     if not valid:
         return "–"
     best = min(valid, key=lambda r: getattr(r, attribute))
     return f"{getattr(ref, attribute) / getattr(best, attribute):.2g}× ({best.engine})"
 
 
-def markdown_table(rows: Dict[str, Dict[str, RunResult]], engine_names: List[str]) -> str:
+def markdown_table(rows: Dict[str, Dict[str, RunResult]], engine_names: List[str],
+                   time_attribute: str = "time_s") -> str:
+    """The table; ``time_attribute`` is ``time_s`` (wall) or ``cpu_s``."""
     header = ["case", *engine_names]
     if peers.REFERENCE in engine_names:
         header += ["toposcope time ÷ best peer", "toposcope MB ÷ best peer"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for case_name, row in rows.items():
         cells = [case_catalogue.CASES_BY_NAME[case_name].description]
-        cells += [_cell(row[name]) for name in engine_names]
+        cells += [_cell(row[name], time_attribute) for name in engine_names]
         if peers.REFERENCE in engine_names:
-            cells += [_ratio(row, "time_s"), _ratio(row, "peak_mb")]
+            cells += [_ratio(row, time_attribute), _ratio(row, "peak_mb")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -145,6 +150,27 @@ def _notes(rows: Dict[str, Dict[str, RunResult]]) -> List[str]:
             elif result.status in ("error", INFEASIBLE):
                 notes.append(f"- {result.case} / {result.engine}: {result.message}")
     return notes
+
+
+def reprint(path: str, time_attribute: str) -> int:
+    """Print the table of a saved ``--json`` run."""
+    payload = json.loads(Path(path).read_text())
+    rows: Dict[str, Dict[str, RunResult]] = {}
+    for record in payload["results"]:
+        rows.setdefault(record["case"], {})[record["engine"]] = RunResult(**record)
+    engine_names = list(next(iter(rows.values())).keys()) if rows else []
+    load = payload.get("load_average") or [float("nan")] * 2
+    print(f"Measured {payload['started_utc'][:16]} UTC on {payload['machine']}; "
+          f"{'wall' if time_attribute == 'time_s' else 'CPU'} seconds "
+          f"(best of {payload['repeat']}) / peak RSS MB; "
+          f"load average {load[0]:.1f} before, {load[1]:.1f} after.")
+    print(f"Versions: {payload['versions']} "
+          f"(toposcope at {payload.get('toposcope_revision', '?')}).\n")
+    print(markdown_table(rows, engine_names, time_attribute))
+    notes = _notes(rows)
+    if notes:
+        print("\n" + "\n".join(notes))
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -164,7 +190,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="kill a run whose RSS passes this")
     parser.add_argument("--no-check", action="store_true", help="skip the diagram check")
     parser.add_argument("--json", help="write every measurement to this file")
+    parser.add_argument("--from-json", help="only re-print the table of an earlier --json run")
+    parser.add_argument("--metric", choices=["wall", "cpu"], default="wall",
+                        help="time shown: wall seconds (default) or CPU seconds of the call "
+                             "(less sensitive to a busy machine; counts every thread)")
     args = parser.parse_args(argv)
+    time_attribute = "time_s" if args.metric == "wall" else "cpu_s"
+    if args.from_json:
+        return reprint(args.from_json, time_attribute)
 
     sizes = ["small"] if args.quick else args.sizes
     selected_cases = case_catalogue.select(args.cases, sizes)
@@ -188,7 +221,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          {e.dist: e for e in engines}.values())
     print(caption)
     print(f"Versions: {versions} (toposcope at {source_revision()}).\n")
-    print(markdown_table(rows, engine_names))
+    print(markdown_table(rows, engine_names, time_attribute))
     notes = _notes(rows)
     if notes:
         print("\n" + "\n".join(notes))
