@@ -52,7 +52,7 @@ def gudhi_flag(n: int, rows, cols, weights, births, maxdim: int, coeff: int):
 # --------------------------------------------------------------------------- generators
 def random_points(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     """Points of one of several kinds, some with many tied distances or duplicates."""
-    kind = rng.integers(5)
+    kind = rng.integers(7)
     if kind == 0:  # generic
         return rng.normal(size=(n, d))
     if kind == 1:  # rounded coordinates: many equal distances
@@ -62,10 +62,17 @@ def random_points(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     if kind == 3:  # duplicates
         base = rng.normal(size=(max(2, n // 2), d))
         return base[rng.integers(len(base), size=n)]
-    # noisy circle embedded in R^d (a long H1 bar)
-    t = rng.uniform(0, 2 * np.pi, n)
     X = np.zeros((n, d))
-    X[:, 0], X[:, 1] = np.cos(t), np.sin(t)
+    if kind == 4 or d < 3:  # noisy circle embedded in R^d (a long H1 bar)
+        t = rng.uniform(0, 2 * np.pi, n)
+        X[:, 0], X[:, 1] = np.cos(t), np.sin(t)
+    elif kind == 5:  # noisy 2-sphere (an H2 bar)
+        s = rng.normal(size=(n, 3))
+        X[:, :3] = s / np.linalg.norm(s, axis=1, keepdims=True)
+    else:  # 3-sphere, or its surface-like cross-section for d == 3 (H3 / H2 bars)
+        k = min(d, 4)
+        s = rng.normal(size=(n, k))
+        X[:, :k] = s / np.linalg.norm(s, axis=1, keepdims=True)
     return X + 0.05 * rng.normal(size=(n, d))
 
 
@@ -112,17 +119,36 @@ def test_point_clouds_match_gudhi(seed):
         assert_diagrams_close(again.dgms, expected, context=f"{ctx} {form}")
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_large_point_clouds_h0_h1_match_gudhi(seed):
-    """A few hundred points, with a threshold so gudhi's complex stays small."""
+@pytest.mark.parametrize("seed", range(12))
+def test_larger_point_clouds_match_gudhi(seed):
+    """Hundreds of points, with a threshold so gudhi's complex stays small."""
     rng = np.random.default_rng(1000 + seed)
-    n, d = int(rng.integers(200, 301)), int(rng.choice([2, 3, 10]))
+    maxdim = 1 if seed % 3 else 2
+    n, d = int(rng.integers(200, 301)) // maxdim, int(rng.choice([2, 3, 10]))
     X = random_points(rng, n, d)
-    threshold = safe_threshold(pdist(X), 0.03)
-    maxdim, coeff = 1, int(rng.choice(PRIMES))
+    threshold = safe_threshold(pdist(X), 0.1 if maxdim == 1 else 0.08)
+    coeff = int(rng.choice(PRIMES))
     expected = gudhi_rips(squareform(pdist(X)), maxdim, coeff, threshold)
     ours = ts.rips(X, maxdim=maxdim, threshold=threshold, coeff=coeff)
     assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} n={n} d={d}")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cross_polytopes_match_gudhi(seed):
+    """Perturbed boundaries of cross-polytopes are spheres: a guaranteed H2
+    (octahedron) or H3 (16-cell) bar, so the top dimensions are exercised."""
+    rng = np.random.default_rng(1500 + seed)
+    k = 3 + seed % 2  # sphere dimension k - 1
+    d = k + int(rng.integers(0, 3))
+    vertices = np.vstack([np.eye(k), -np.eye(k)]) * rng.uniform(0.9, 1.1, size=(2 * k, 1))
+    X = np.zeros((2 * k, d))
+    X[:, :k] = vertices
+    X += 0.02 * rng.normal(size=X.shape)
+    maxdim, coeff = k - 1, int(rng.choice(PRIMES))
+    expected = gudhi_rips(squareform(pdist(X)), maxdim, coeff)
+    ours = ts.rips(X, maxdim=maxdim, coeff=coeff)
+    assert len(ours.dgms[maxdim]) == 1
+    assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} k={k}")
 
 
 def random_graph(rng: np.random.Generator, n: int, p: float, integer_weights: bool):
@@ -356,6 +382,41 @@ def test_cocycles_are_cocycles(seed):
             # of them born exactly then.
             diam = [simplex_diameter(D, row[:-1]) for row in cocycle]
             assert min(diam) <= birth + 1e-12, ctx
+
+
+def graph_as_matrix(n: int, i, j, w, births=None) -> np.ndarray:
+    """Square matrix of a weighted graph: absent edges inf, births on the diagonal."""
+    D = np.full((n, n), np.inf)
+    D[i, j] = D[j, i] = w
+    np.fill_diagonal(D, 0.0 if births is None else births)
+    return D
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_cocycles_and_critical_simplices_on_graphs(seed):
+    """Sparse graphs, half of them with vertex births (lower-star)."""
+    rng = np.random.default_rng(9500 + seed)
+    maxdim = 1 if seed % 3 else 2
+    n = int(rng.integers(6, 40 if maxdim == 1 else 18))
+    i, j, w = random_graph(rng, n, float(rng.uniform(0.2, 0.7)), bool(rng.integers(2)))
+    births = None
+    rows, cols, vals = i, j, w
+    if seed % 2:
+        births = np.round(rng.uniform(0, 1, size=n), 1)
+        w = np.maximum(w, np.maximum(births[i], births[j]))
+        rows, cols, vals = np.r_[i, np.arange(n)], np.r_[j, np.arange(n)], np.r_[w, births]
+    D = graph_as_matrix(n, i, j, w, births)
+    coeff = int(rng.choice(PRIMES))
+    res = ts.rips(sparse.coo_matrix((vals, (rows, cols)), shape=(n, n)), maxdim=maxdim, coeff=coeff, cocycles=True)
+    for dim in range(maxdim + 1):
+        for k, (birth, death) in enumerate(res.dgms[dim]):
+            ctx = f"seed={seed} H{dim} bar {k} [{birth}, {death})"
+            assert simplex_diameter(D, res.birth_simplices[dim][k]) == birth, ctx
+            if np.isfinite(death):
+                assert simplex_diameter(D, res.death_simplices[dim][k]) == death, ctx
+            if dim:
+                below = death if np.isfinite(death) else np.inf
+                assert_is_cocycle(res.cocycles[dim][k], dim, D, below, coeff, ctx)
 
 
 def test_cocycle_of_a_circle_matches_ripserpy():
