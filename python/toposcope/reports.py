@@ -444,7 +444,12 @@ def interpretation(models: Sequence[ModelRecord], wide, ratios: Dict[str, Dict[s
         first, last = rows.iloc[0], rows.iloc[-1]
         r = ratios.get(m.name, {})
         out.append(f"**{m.name}**")
-        if r:
+        flat = [r["layer"] for _, r in rows.iterrows() if r.get("h0_total_persistence", 1.0) == 0]
+        if flat:
+            out.append(f"- All samples coincide at {', '.join(f'`{x}`' for x in flat)}: that layer maps every "
+                       "input to the same vector (for example the [CLS] position of an embedding layer), so its "
+                       "topology is trivial and a ratio against it is undefined. Choose another --pool.")
+        if r and math.isfinite(r["expansion_ratio"]):
             out.append(f"- H0 total persistence peaks at layer `{r['peak_layer']}`; the expansion ratio "
                        f"(peak over the first layer `{r['first_layer']}`) is {_fmt(r['expansion_ratio'])}. "
                        + ("A ratio above 1 means some layer spreads the samples further apart, relative to "

@@ -136,8 +136,8 @@ COMMENTS = {
             "Empty: digits for vision models, docstrings for text models.",
     "samples": "Number of samples (points per layer cloud), drawn with `seed` (stratified by class if known).",
     "layers": "\"all\" or a comma-separated list of layer names or 0-based positions, e.g. \"0,2,-1\".",
-    "pool": "Per-sample pooling of token / spatial axes: auto (cls for encoders, last token for decoders,\n"
-            "all values of other layers), mean, max, cls, first, last, flatten.",
+    "pool": "Per-sample pooling of token / spatial axes: auto (mean over tokens for encoders, last token\n"
+            "for decoders, all values for other models), mean, max, cls, first, last, flatten.",
     "pca": "Project each layer on its first `pca` principal components before persistence (0 = off).",
     "standardize": "none, center (subtract the mean) or zscore (also unit variance per feature).",
     "normalize": "Divide distances by a statistic so layers of different scale compare:\n"

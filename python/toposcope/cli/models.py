@@ -139,7 +139,12 @@ def _offline_transformers():
     # Never reach the network: a name that is not on disk must fail, not download.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return require("transformers", "Hugging Face models")
+    transformers = require("transformers", "Hugging Face models")
+    try:  # our own messages say what is loading; its per-tensor bar is noise
+        transformers.utils.logging.disable_progress_bar()
+    except AttributeError:
+        pass
+    return transformers
 
 
 def load_hf(name_or_path: str, display: Optional[str] = None, **_) -> LoadedModel:
@@ -161,6 +166,18 @@ def load_hf(name_or_path: str, display: Optional[str] = None, **_) -> LoadedMode
     layers = ["embeddings"] + [f"layer_{i}" for i in range(1, n + 1)]
     return LoadedModel(display or f"hf:{name_or_path}", model, TEXT, layers, tokenizer=tokenizer,
                        hidden_states=True)
+
+
+def is_decoder(model) -> bool:
+    """A causal (decoder-only) language model: its last token has seen the whole text."""
+    cfg = getattr(model, "config", None)
+    if cfg is None or getattr(cfg, "is_encoder_decoder", False):
+        return False
+    archs = getattr(cfg, "architectures", None) or []
+    return bool(getattr(cfg, "is_decoder", False)
+                or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
+                or getattr(cfg, "model_type", "") in ("gpt2", "gpt_neo", "gpt_neox", "gptj", "llama", "mistral",
+                                                      "opt", "bloom", "falcon", "qwen2", "phi", "gemma"))
 
 
 def load_minilm(**kwargs) -> LoadedModel:

@@ -62,8 +62,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--samples", type=int, help="samples per layer cloud (default 500)")
     g.add_argument("--layers", help="'all' or comma-separated layer names / positions, e.g. relu1,logits or 0,-1")
     g.add_argument("--pool", choices=POOL_CHOICES,
-                   help="token / spatial pooling (default auto: cls for encoders, last token for decoders, "
-                        "flatten for other models)")
+                   help="token / spatial pooling (default auto: mean over tokens for encoders, last token for "
+                        "decoders, flatten for other models)")
     g.add_argument("--device", help="cpu (default), cuda, cuda:N or mps")
     g.add_argument("--seed", type=int, help="seed for sampling, training and PCA (default 0)")
     g.add_argument("--epochs", type=int, help="training epochs of the digits presets (default 30)")
@@ -228,8 +228,10 @@ def _capture(loaded, dataset, layers, cfg: RunConfig, quiet: bool):
     device = None if cfg.device == "cpu" else cfg.device
     try:
         if loaded.modality == model_zoo.TEXT:
-            acts = capture_hf(loaded.module, loaded.tokenizer, dataset.inputs, layers=layers,
-                              pool=None if cfg.pool == "auto" else cfg.pool, batch_size=cfg.batch_size,
+            # Encoders are mean-pooled by default: the [CLS] vector of the embedding
+            # layer is the same for every text, which would make that layer one point.
+            pool = ("last" if model_zoo.is_decoder(loaded.module) else "mean") if cfg.pool == "auto" else cfg.pool
+            acts = capture_hf(loaded.module, loaded.tokenizer, dataset.inputs, layers=layers, pool=pool, batch_size=cfg.batch_size,
                               max_length=cfg.max_length, device=device, progress=not quiet)
         else:
             import torch
