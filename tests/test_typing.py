@@ -148,52 +148,55 @@ reveal_type(r.num_edges)
 """
 
 
-def _run_mypy(tmp_path: Path, source: str) -> tuple[str, int]:
+@pytest.fixture(scope="module")
+def mypy_report(tmp_path_factory) -> dict[str, list[str]]:
+    """One mypy run over the three snippets; its output lines, per snippet."""
     pytest.importorskip("mypy", reason="mypy is not installed (pip install mypy)")
     from mypy import api
 
-    snippet = tmp_path / "snippet.py"
-    snippet.write_text(textwrap.dedent(source), encoding="utf-8")
-    args = [
-        str(snippet),
-        "--follow-imports=silent",  # judge the snippet, not the package's internals
+    folder = tmp_path_factory.mktemp("typing_snippets")
+    snippets = {"good": GOOD_SNIPPET, "bad": BAD_SNIPPET, "reveal": REVEAL_SNIPPET}
+    for name, source in snippets.items():
+        (folder / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    args = [str(folder / f"{name}.py") for name in snippets] + [
+        "--follow-imports=silent",  # judge the snippets, not the package's internals
         "--no-incremental",
         "--cache-dir=" + os.devnull,
         "--config-file=",  # ignore the repository's [tool.mypy]: a user has none
         "--python-executable=" + sys.executable,
         "--show-error-codes",
+        "--no-error-summary",
     ]
-    env_path = None
     site_dirs = {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    old = os.environ.get("MYPYPATH")
     if str(PACKAGE_DIR.parent) not in site_dirs:
         # A source or editable install: point mypy at the package's own folder.
-        env_path = str(PACKAGE_DIR.parent)
-    old = os.environ.get("MYPYPATH")
+        os.environ["MYPYPATH"] = str(PACKAGE_DIR.parent)
     try:
-        if env_path is not None:
-            os.environ["MYPYPATH"] = env_path
-        stdout, stderr, status = api.run(args)
+        stdout, stderr, _ = api.run(args)
     finally:
-        if env_path is not None:
-            if old is None:
-                os.environ.pop("MYPYPATH", None)
-            else:
-                os.environ["MYPYPATH"] = old
-    return stdout + stderr, status
+        if old is None:
+            os.environ.pop("MYPYPATH", None)
+        else:
+            os.environ["MYPYPATH"] = old
+    lines = (stdout + stderr).splitlines()
+    report = {name: [line for line in lines if f"{name}.py:" in line] for name in snippets}
+    report["all"] = lines
+    return report
 
 
-def test_public_api_usage_typechecks(tmp_path):
-    out, status = _run_mypy(tmp_path, GOOD_SNIPPET)
-    assert status == 0, out
+def test_public_api_usage_typechecks(mypy_report):
+    errors = [line for line in mypy_report["good"] if ": error:" in line]
+    assert errors == [], "\n".join(mypy_report["all"])
 
 
-def test_wrong_argument_type_is_reported(tmp_path):
-    out, status = _run_mypy(tmp_path, BAD_SNIPPET)
-    assert status == 1, out
-    assert "maxdim" in out or "arg-type" in out, out
+def test_wrong_argument_type_is_reported(mypy_report):
+    errors = [line for line in mypy_report["bad"] if ": error:" in line]
+    assert len(errors) == 1, "\n".join(mypy_report["all"])
+    assert "maxdim" in errors[0] or "arg-type" in errors[0], errors[0]
 
 
-def test_results_are_typed_not_any(tmp_path):
-    out, _ = _run_mypy(tmp_path, REVEAL_SNIPPET)
-    assert "RipsResult" in out, out
-    assert re.search(r'Revealed type is "(builtins\.)?int"', out), out
+def test_results_are_typed_not_any(mypy_report):
+    out = "\n".join(mypy_report["reveal"])
+    assert re.search(r'Revealed type is "toposcope\.[\w.]*RipsResult"', out), "\n".join(mypy_report["all"])
+    assert re.search(r'Revealed type is "(builtins\.)?int"', out), "\n".join(mypy_report["all"])
