@@ -254,15 +254,29 @@ def test_n_perm_on_distance_matrix_and_edge_values():
         np.testing.assert_array_equal(r["idx_perm"], np.arange(len(X)))
 
 
-def test_native_farthest_point_sampling_agrees_when_present():
-    fps = getattr(ts, "farthest_point_sampling", None)
-    if fps is None:
-        pytest.skip("toposcope.farthest_point_sampling is not available")
-    idx, radii, _ = _greedy_permutation(X, 20)
-    native_idx, native_radii = fps(X, k=20)[:2]
-    np.testing.assert_array_equal(np.asarray(native_idx), idx)
-    assert float(np.max(native_radii[-1:])) == pytest.approx(radii[-1], rel=1e-9) or \
-        float(np.asarray(native_radii)[-1]) == pytest.approx(radii[-2], rel=1e-9)
+@pytest.mark.parametrize("seed", range(10))
+def test_native_farthest_point_sampling_agrees(seed):
+    """`ripser(n_perm=...)` uses the C++ sampler for Euclidean points and
+    distance matrices: it must pick what the numpy reference picks."""
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(int(rng.integers(5, 300)), int(rng.integers(1, 6))))
+    if seed % 2:
+        P = np.round(P, 1)  # ties: the lowest index wins in both
+    P = np.unique(P, axis=0)  # distinct points: no zero covering radius before the end
+    rng.shuffle(P)
+    k = int(rng.integers(1, len(P) + 1))
+    idx, radii, rows = _greedy_permutation(P, k)
+    native_idx, native_radii = ts.farthest_point_sampling(P, k=k)
+    np.testing.assert_array_equal(native_idx, idx)
+    np.testing.assert_allclose(native_radii, radii, rtol=1e-12)
+    D = squareform(pdist(P))
+    native_idx, native_radii = ts.farthest_point_sampling(D, k=k, distance_matrix=True)
+    np.testing.assert_array_equal(native_idx, idx)
+    np.testing.assert_allclose(native_radii, radii, rtol=1e-12)
+    r = ts.ripser(P, n_perm=k) if k < len(P) else None
+    if r is not None:
+        np.testing.assert_array_equal(r["idx_perm"], idx)
+        np.testing.assert_allclose(r["dperm2all"], rows, rtol=1e-12, atol=1e-15)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -321,3 +335,25 @@ def test_rips_plot():
     r.plot(show=False)
     assert plt.gca().has_data()
     plt.close("all")
+
+
+def test_n_perm_with_other_metrics_matches_ripserpy():
+    for metric in ("manhattan", "cosine"):
+        ours = ts.ripser(X, n_perm=15, metric=metric)
+        theirs = ripserpy.ripser(X, n_perm=15, metric=metric)
+        np.testing.assert_array_equal(ours["idx_perm"], theirs["idx_perm"])
+        assert ours["r_cover"] == pytest.approx(theirs["r_cover"], rel=1e-9)
+        assert_diagrams_match_float32(ours["dgms"], theirs["dgms"], float(theirs["dperm2all"].max()))
+
+
+def test_n_perm_beyond_distinct_points_picks_distinct_indices():
+    """Improvement over ripser.py: once the sample covers every point
+    (covering radius 0), ripser.py repeats index 0; the picks here stay
+    distinct. The diagrams agree."""
+    base = RNG.normal(size=(6, 2))
+    P = np.vstack([base, base])  # every point twice
+    ours, theirs = ts.ripser(P, n_perm=9), ripserpy.ripser(P, n_perm=9)
+    assert len(set(ours["idx_perm"].tolist())) == 9
+    assert len(set(theirs["idx_perm"].tolist())) < 9
+    assert ours["r_cover"] == theirs["r_cover"] == 0.0
+    assert_diagrams_match_float32(ours["dgms"], theirs["dgms"], float(pdist(P).max()))

@@ -26,7 +26,13 @@ Where this module deliberately differs from ripser.py:
   ``scipy.sparse`` first, which drops those entries, so duplicate points lose
   their edge).
 * ``distance_matrix=True`` also accepts a condensed (scipy ``pdist``) vector.
+* ``n_perm`` picks distinct points: once the sample covers every point
+  (duplicates), ripser.py keeps re-picking point 0.
 * ``Rips`` has a ``fit`` method, so it works inside scikit-learn pipelines.
+
+Like ripser.py, ``ripser`` returns the full distance matrix (``dperm2all``),
+so it needs n^2 floats of memory; it refuses up front with a MemoryError when
+they do not fit. `toposcope.rips` does not build that matrix.
 """
 from __future__ import annotations
 
@@ -40,6 +46,7 @@ from scipy.spatial.distance import cdist, pdist, squareform
 
 from . import _validation as V
 from ._engine import rips
+from .sampling import farthest_point_sampling
 
 try:  # scikit-learn gives ripser.py's exact metric vocabulary; it is optional here.
     from sklearn.base import TransformerMixin as _TransformerBase
@@ -81,8 +88,7 @@ def _distances_to(X, rows, metric) -> np.ndarray:
     """Distances from the points ``X[rows]`` to every point of ``X``: shape (len(rows), n)."""
     if isinstance(metric, str) and metric in _EUCLIDEAN and not sparse.issparse(X):
         P = np.asarray(X, dtype=np.float64)
-        diff = P[None, :, :] - P[rows][:, None, :]
-        return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        return cdist(P[rows], P)
     if _sk_pairwise_distances is not None:
         return _sk_pairwise_distances(X[rows], X, metric=metric)
     P = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
@@ -138,6 +144,24 @@ def _greedy_permutation(X, n_perm: int, distance_matrix: bool = False,
         np.minimum(nearest, dperm2all[i], out=nearest)
     radii[-1] = nearest.max()
     return idx_perm, radii, dperm2all
+
+
+def _subsample(X, n_perm: int, distance_matrix: bool, metric) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy permutation for ``n_perm``: (indices, covering radii, dperm2all).
+
+    Euclidean point clouds and dense distance matrices use the C++
+    `farthest_point_sampling` (same picks and radii as `_greedy_permutation`,
+    which stays for the scikit-learn metrics and callables); only the
+    (n_perm, n) distance rows that ripser.py returns are computed here.
+    """
+    euclidean = isinstance(metric, str) and metric in _EUCLIDEAN
+    if distance_matrix and X.ndim == 2:
+        idx, radii = farthest_point_sampling(X, k=n_perm, distance_matrix=True)
+        return idx, radii, np.asarray(X[idx], dtype=np.float64)
+    if not distance_matrix and euclidean and not sparse.issparse(X):
+        idx, radii = farthest_point_sampling(X, k=n_perm)
+        return idx, radii, _distances_to(X, idx, metric)
+    return _greedy_permutation(X, n_perm, distance_matrix, metric)
 
 
 # --------------------------------------------------------------------------- ripser
@@ -271,7 +295,7 @@ def ripser(
             if X.ndim != 2:
                 raise ValueError("a greedy permutation needs a square distance matrix, not a condensed vector")
             V.check_finite(X, "the distance matrix")
-        idx_perm, radii, dperm2all = _greedy_permutation(X, n_perm, distance_matrix, metric)
+        idx_perm, radii, dperm2all = _subsample(X, n_perm, distance_matrix, metric)
         r_cover = float(radii[-1])
         sub = dperm2all[:, idx_perm]
         if distance_matrix:  # the user's distances: let `rips` check them
