@@ -31,14 +31,15 @@ Where this module deliberately differs from ripser.py:
 * ``Rips`` has a ``fit`` method, so it works inside scikit-learn pipelines.
 
 Like ripser.py, ``ripser`` returns the full distance matrix (``dperm2all``),
-so it needs n^2 floats of memory; it refuses up front with a MemoryError when
-they do not fit. `toposcope.rips` does not build that matrix.
+so a point cloud needs n^2 floats of memory here; it refuses up front with a
+MemoryError when they do not fit. Use `toposcope.rips` when the matrix itself
+is not wanted.
 """
 from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Callable, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
 from scipy import sparse
@@ -279,7 +280,7 @@ def ripser(
     coeff = V.check_coeff(coeff)
     n = X.shape[0]
     n_perm = _check_n_perm(n_perm, n, X, distance_matrix)
-    kw = dict(maxdim=maxdim, threshold=thresh, coeff=coeff, cocycles=do_cocycles)
+    kw: Dict[str, Any] = dict(maxdim=maxdim, threshold=thresh, coeff=coeff, cocycles=do_cocycles)
 
     if not distance_matrix:
         # Before touching the data: a huge input must fail fast, not swap.
