@@ -19,7 +19,8 @@ DIST="$ROOT/dist"
 SOURCE="${SOURCE:-clone}"
 PYTHON="${PYTHON:-python}"
 if [ "$#" -eq 0 ]; then
-  set -- tests/test_correctness.py tests/test_typing.py -m "not slow and not torch"
+  set -- tests/test_correctness.py tests/test_ripser_compat.py tests/test_validation.py tests/test_typing.py \
+    -m "not slow and not torch"
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/toposcope-wheel-check.XXXXXX")"
