@@ -357,3 +357,19 @@ def test_n_perm_beyond_distinct_points_picks_distinct_indices():
     assert len(set(theirs["idx_perm"].tolist())) < 9
     assert ours["r_cover"] == theirs["r_cover"] == 0.0
     assert_diagrams_match_float32(ours["dgms"], theirs["dgms"], float(pdist(P).max()))
+
+
+def test_sparse_feature_matrix_with_n_perm():
+    """ripser.py fails here (a COO matrix is not subscriptable); the result
+    must equal that of the same points given densely."""
+    F = sparse.random(40, 6, density=0.5, random_state=3, format="coo")
+    ours, dense = ts.ripser(F, n_perm=10), ts.ripser(F.toarray(), n_perm=10)
+    np.testing.assert_array_equal(ours["idx_perm"], dense["idx_perm"])
+    assert ours["r_cover"] == pytest.approx(dense["r_cover"], rel=1e-12)
+    assert_diagrams_close(ours["dgms"], dense["dgms"], rtol=1e-9)
+
+
+def test_metric_precomputed_means_distance_matrix():
+    D = squareform(pdist(X))
+    ours = no_warnings(ts.ripser, D, metric="precomputed", maxdim=2)
+    assert_diagrams_close(ours["dgms"], ts.ripser(D, distance_matrix=True, maxdim=2)["dgms"], rtol=0, atol=0)

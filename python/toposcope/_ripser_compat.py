@@ -269,10 +269,15 @@ def ripser(
     float32), and invalid input raises ValueError/TypeError; see the module
     docstring for the other differences.
     """
-    if not sparse.issparse(X):
+    if sparse.issparse(X):
+        X = X.tocsr() if not distance_matrix else X  # row access for sparse feature matrices
+    else:
         X = np.asarray(X)
         if X.ndim == 0:
             raise TypeError(f"expected a point cloud or a distance matrix, got {X!r}")
+    if isinstance(metric, str) and metric == "precomputed":
+        distance_matrix = True  # the user said so: no "did you mean" warning
+    distance_matrix = bool(distance_matrix)
     if distance_matrix and X.ndim == 2 and X.shape[0] != X.shape[1]:
         raise ValueError(f"Distance matrix is not square: shape {X.shape}")
     _warn_about_shape(X, distance_matrix)
@@ -280,7 +285,7 @@ def ripser(
     coeff = V.check_coeff(coeff)
     n = X.shape[0]
     n_perm = _check_n_perm(n_perm, n, X, distance_matrix)
-    kw: Dict[str, Any] = dict(maxdim=maxdim, threshold=thresh, coeff=coeff, cocycles=do_cocycles)
+    kw: Dict[str, Any] = dict(maxdim=maxdim, threshold=thresh, coeff=coeff, cocycles=bool(do_cocycles))
 
     if not distance_matrix:
         # Before touching the data: a huge input must fail fast, not swap.
