@@ -302,7 +302,7 @@ def test_run_digits_mlp_layers_and_pool(tmp_path):
     import pandas as pd
 
     summary = pd.read_csv(folder / "summary.csv")
-    assert list(summary["layer"]) == ["input", "relu2", "logits"]
+    assert list(summary["layer"]) == ["input", "relu2", "probs"]
     assert (summary["n_points"] == 150).all() and summary["dim_used"].max() <= 20
     assert "held-out accuracy" in (folder / "report.md").read_text()
 
@@ -354,7 +354,7 @@ def test_demo_end_to_end(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "report: exp/demo_" in res.stdout and "expansion ratio" in res.stdout
     folder = next((tmp_path / "exp").glob("demo_*"))
-    _check_experiment(folder, ["digits-mlp"], [5])
+    _check_experiment(folder, ["digits-mlp"], [6])
 
 
 # --------------------------------------------------------------------------- list-models / bench

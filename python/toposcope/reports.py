@@ -36,6 +36,7 @@ __all__ = ["LayerRecord", "ModelRecord", "Experiment", "write_experiment", "make
 # The per-layer trajectories drawn and tabled, in this order.
 TRAJECTORY_METRICS = [
     ("h0_total_persistence", "H0 total persistence"),
+    ("h0_total_persistence_raw", "H0 total persistence (raw units)"),
     ("h1_total_persistence", "H1 total persistence"),
     ("h0_max_lifetime", "H0 max lifetime"),
     ("h1_max_lifetime", "H1 max lifetime"),
@@ -139,6 +140,8 @@ def tidy_metrics(models: Sequence[ModelRecord]):
     """A pandas DataFrame with one row per (model, layer, dim, metric)."""
     import pandas as pd
 
+    from . import metrics as M
+
     rows = []
     for m in models:
         for index, rec in enumerate(m.layers):
@@ -149,6 +152,9 @@ def tidy_metrics(models: Sequence[ModelRecord]):
                 value = getattr(rec, key)
                 if value is not None:
                     rows.append((m.name, rec.layer, index, None, key, float(value)))
+            # Diagrams are in normalised units; `scale` takes them back to activation units.
+            rows.append((m.name, rec.layer, index, 0, "h0_total_persistence_raw",
+                         M.total_persistence(rec.dgms[0]) * rec.scale))
             for key, value in rec.extra.items():
                 rows.append((m.name, rec.layer, index, None, key, float(value)))
     df = pd.DataFrame(rows, columns=["model", "layer", "layer_index", "dim", "metric", "value"])
@@ -165,7 +171,8 @@ def _wide(tidy):
 
 
 def expansion_ratios(models: Sequence[ModelRecord]) -> Dict[str, Dict[str, Any]]:
-    """Per model: ToDACoMM's expansion ratio and where the H0 peak sits."""
+    """Per model: ToDACoMM's expansion ratio (peak H0 total persistence over the
+    first layer's) on the normalised diagrams and in raw activation units."""
     from . import metrics as M
 
     out = {}
@@ -173,9 +180,11 @@ def expansion_ratios(models: Sequence[ModelRecord]) -> Dict[str, Dict[str, Any]]
         h0 = [M.total_persistence(rec.dgms[0]) for rec in m.layers]
         if not h0:
             continue
-        peak = int(np.argmax(h0))
+        h0_raw = [v * rec.scale for v, rec in zip(h0, m.layers)]
+        peak, peak_raw = int(np.argmax(h0)), int(np.argmax(h0_raw))
         out[m.name] = {"expansion_ratio": M.expansion_ratio(h0), "peak_layer": m.layers[peak].layer,
-                       "peak_index": peak, "first_layer": m.layers[0].layer}
+                       "expansion_ratio_raw": M.expansion_ratio(h0_raw),
+                       "peak_layer_raw": m.layers[peak_raw].layer, "first_layer": m.layers[0].layer}
     return out
 
 
@@ -258,7 +267,7 @@ def plot_trajectories(wide, path: Path, title: str = "per-layer topology") -> Pa
     """Grid of per-layer metric curves, one line per model."""
     plt = _plt()
     metrics = [(k, label) for k, label in TRAJECTORY_METRICS if k in wide.columns]
-    cols = 3
+    cols = 4
     rows = math.ceil(len(metrics) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
     for ax, (key, label) in zip(axes.flat, metrics):
@@ -454,7 +463,9 @@ def interpretation(models: Sequence[ModelRecord], wide, ratios: Dict[str, Dict[s
                        f"(peak over the first layer `{r['first_layer']}`) is {_fmt(r['expansion_ratio'])}. "
                        + ("A ratio above 1 means some layer spreads the samples further apart, relative to "
                           "its own scale, than the first layer does." if r["expansion_ratio"] > 1 else
-                          "No layer spreads the samples further apart than the first layer does."))
+                          "No layer spreads the samples further apart than the first layer does.")
+                       + f" In raw units the ratio is {_fmt(r['expansion_ratio_raw'])} (peak at "
+                         f"`{r['peak_layer_raw']}`): that one also moves with the size of the activations.")
         if "h1_count" in rows:
             trend = "falls" if last["h1_count"] < first["h1_count"] else (
                 "rises" if last["h1_count"] > first["h1_count"] else "stays")
@@ -473,11 +484,11 @@ def interpretation(models: Sequence[ModelRecord], wide, ratios: Dict[str, Dict[s
                           "(Naitzat et al. 2020)." if k_last == m.n_classes else
                           "the last layer's count differs from it."))
             out.append(line)
-    out.append("")
+        out.append("")
     out.append("**What these numbers do not show**")
     normalize = config.get("normalize", "quantile")
     out += [
-        f"- Distances were {'divided by the ' + normalize + ' of pairwise distances in each layer' if normalize not in (None, 'none') else 'not normalised'}"
+        f"- Distances were {'divided by the ' + ('0.9 quantile' if normalize == 'quantile' else normalize) + ' of pairwise distances in each layer' if normalize not in (None, 'none') else 'not normalised'}"
         ", so the trajectories compare shapes, not activation magnitudes"
         + ("" if normalize not in (None, "none") else "; raw magnitudes grow with depth in many networks and "
            "dominate the totals") + ".",
@@ -523,8 +534,10 @@ def write_report(folder: Path, exp: Experiment, wide, ratios, plots: Dict[str, L
         lines.append(_markdown_table(["layer"] + show, [[r["layer"]] + [r[c] for c in show]
                                                         for _, r in rows.iterrows()]))
         if m.name in ratios:
-            lines += ["", f"Expansion ratio: **{_fmt(ratios[m.name]['expansion_ratio'])}** "
-                          f"(peak at `{ratios[m.name]['peak_layer']}`)."]
+            r = ratios[m.name]
+            lines += ["", f"Expansion ratio: **{_fmt(r['expansion_ratio'])}** on normalised distances (peak at "
+                          f"`{r['peak_layer']}`), **{_fmt(r['expansion_ratio_raw'])}** in raw activation units "
+                          f"(ToDACoMM's definition; peak at `{r['peak_layer_raw']}`)."]
         lines.append("")
     lines += ["Columns: `n_points` samples in the cloud; `dim_used` its dimension after PCA; "
               "`h0_total_persistence` the sum of finite H0 lifetimes; `h1_count` the number of H1 bars; "
@@ -599,6 +612,11 @@ def write_experiment(folder: Path, exp: Experiment, log=None) -> Path:
                 (folder / "plots").mkdir(exist_ok=True)
                 plot_trajectories(wide, folder / "plots" / "trajectories.png")
                 plots["per-layer metric trajectories"] = ["plots/trajectories.png"]
+                if len(exp.models) > 1:  # each model again, with its layer names on the axis
+                    for m in exp.models:
+                        path = folder / "plots" / f"trajectories_{slug(m.name)}.png"
+                        plot_trajectories(wide[wide["model"] == m.name], path, title=f"{m.name}: per-layer topology")
+                        plots["per-layer metric trajectories"].append(str(path.relative_to(folder)))
                 for m in exp.models:
                     s = slug(m.name)
                     plots.setdefault("persistence diagrams", []).append(

@@ -43,7 +43,7 @@ def demo_config(args: argparse.Namespace) -> RunConfig:
         else:
             models.append("minilm")
     return RunConfig(name=args.output, output_dir=args.output_dir, models=models, samples=args.samples,
-                     seed=args.seed, pca=50, maxdim=1, plots=not args.no_plots).validate()
+                     seed=args.seed, pca=50, maxdim=1, max_length=64, plots=not args.no_plots).validate()
 
 
 def run_demo(args: argparse.Namespace) -> int:

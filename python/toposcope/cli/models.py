@@ -112,7 +112,9 @@ def load_digits_mlp(seed: int = 0, epochs: int = 30, **_) -> LoadedModel:
         ("logits", nn.Linear(50, 10)),
     ]))
     notes = _train(net, *_digits_tensors(seed), epochs=epochs, seed=seed)
-    return LoadedModel("digits-mlp", net, VISION, ["input", "relu1", "relu2", "relu3", "logits"], notes=notes)
+    net.add_module("probs", nn.Softmax(dim=1))  # after training: the loss takes logits
+    return LoadedModel("digits-mlp", net, VISION, ["input", "relu1", "relu2", "relu3", "logits", "probs"],
+                       notes=notes)
 
 
 def load_digits_cnn(seed: int = 0, epochs: int = 30, **_) -> LoadedModel:
@@ -129,7 +131,8 @@ def load_digits_cnn(seed: int = 0, epochs: int = 30, **_) -> LoadedModel:
         ("logits", nn.Linear(64, 10)),
     ]))
     notes = _train(net, *_digits_tensors(seed), epochs=epochs, seed=seed)
-    return LoadedModel("digits-cnn", net, VISION, ["input", "relu1", "relu2", "pool", "relu3", "logits"],
+    net.add_module("probs", nn.Softmax(dim=1))
+    return LoadedModel("digits-cnn", net, VISION, ["input", "relu1", "relu2", "pool", "relu3", "logits", "probs"],
                        notes=notes)
 
 
@@ -214,7 +217,7 @@ def load_module_factory(spec: str, **_) -> LoadedModel:
 
 
 PRESETS = OrderedDict((p.name, p) for p in [
-    Preset("digits-mlp", "4-layer ReLU MLP trained on the fly on scikit-learn digits (64-100-100-50-10)",
+    Preset("digits-mlp", "4-layer ReLU MLP (64-100-100-50-10, softmax) trained on the fly on scikit-learn digits",
            VISION, ("torch", "sklearn"), load_digits_mlp),
     Preset("digits-cnn", "small CNN (2 conv + 2 dense) trained on the fly on 8x8 scikit-learn digits",
            VISION, ("torch", "sklearn"), load_digits_cnn),

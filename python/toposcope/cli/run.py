@@ -322,10 +322,12 @@ def print_summary(folder) -> None:
 
     run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     print(f"report: {folder / 'report.md'}")
+    def fmt(v):
+        return f"{v:.3g}" if isinstance(v, (int, float)) else str(v)
+
     for name, r in run.get("expansion_ratios", {}).items():
-        ratio = r["expansion_ratio"]
-        ratio = f"{ratio:.3g}" if isinstance(ratio, (int, float)) else ratio
-        print(f"  {name}: expansion ratio {ratio} (H0 peak at {r['peak_layer']})")
+        print(f"  {name}: expansion ratio {fmt(r['expansion_ratio'])} normalised (H0 peak at {r['peak_layer']}), "
+              f"{fmt(r['expansion_ratio_raw'])} raw (peak at {r['peak_layer_raw']})")
     timings = json.loads((folder / "timings.json").read_text(encoding="utf-8"))
     print(f"  total {sum(timings.values()):.1f} s; per stage in {folder / 'log.txt'}")
 
