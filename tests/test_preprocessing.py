@@ -106,3 +106,32 @@ def test_prepare_reads_only_sampled_rows_from_hdf5(tmp_path):
     with h5py.File(tmp_path / "a.h5", "r") as f:
         p = prepare(f["x"], n_samples=40, pca=None, normalize=None, seed=2)
     np.testing.assert_array_equal(p.data, X[p.indices])
+
+
+def test_toposcope_imports_without_torch_and_capture_names_the_install(tmp_path):
+    """torch is optional: block it and check the package still imports and
+    metrics/preparation work, while capture raises an ImportError with the hint."""
+    import subprocess
+    import sys
+
+    code = r'''
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch blocked for this test")
+sys.meta_path.insert(0, Block())
+import numpy as np
+import toposcope as ts
+assert "torch" not in sys.modules
+p = ts.prepare(np.random.default_rng(0).normal(size=(50, 5)), pca=2)
+assert ts.metrics.total_persistence(p.rips(maxdim=0).dgms[0]) > 0
+try:
+    ts.capture(object(), None)
+except ImportError as e:
+    assert "pip install torch==2.13.0" in str(e), e
+    print("OK")
+'''
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("OK")
