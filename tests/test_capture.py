@@ -164,6 +164,15 @@ def test_bert_from_config_every_pooling_mode_ignores_padding():
         np.testing.assert_allclose(acts[name], out.hidden_states[j][:, 0].numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_tensor_input_with_attention_mask_argument():
+    model = tiny_bert()
+    batch = _bert_batch([[5, 6, 7], [8, 9, 10, 11, 12]])
+    via_dict = ts.capture(model, batch, layers={"b": "encoder.layer.1"}, pool="mean")
+    via_tensor = ts.capture(model, batch["input_ids"], layers={"b": "encoder.layer.1"}, pool="mean",
+                            attention_mask=batch["attention_mask"], batch_size=1)
+    np.testing.assert_allclose(via_tensor["b"], via_dict["b"], rtol=1e-5, atol=1e-6)
+
+
 def test_gpt2_last_token_with_left_and_right_padding():
     model = tiny_gpt2()
     layers = ts.hf_default_layers(model, blocks=[-1])

@@ -55,6 +55,8 @@ def test_pca_torch_matches_sklearn_and_preserves_distances_when_full_rank():
     Yt, rt = pca_project(X, 4, "torch")
     np.testing.assert_allclose(Ys, Yt, atol=1e-8)
     np.testing.assert_allclose(rs, rt, atol=1e-10)
+    wide = cloud(30, 40)  # fewer samples than features: the SVD path
+    np.testing.assert_allclose(pca_project(wide, 5, "sklearn")[0], pca_project(wide, 5, "torch")[0], atol=1e-8)
     full, _ = pca_project(X, 10, "sklearn")
     np.testing.assert_allclose(pdist(full), pdist(X), rtol=1e-9)  # a rotation: distances unchanged
     # independent check: the projection's variances are the top eigenvalues of the covariance

@@ -164,8 +164,9 @@ def pca_project(X: np.ndarray, k: int, backend: str = "sklearn", seed: int = 0, 
     """Project centred ``X`` on its first ``k`` principal components.
 
     Returns ``(Y, explained_variance_ratio)``. ``k`` is clipped to
-    ``min(n, d)``. The torch backend runs a full SVD on ``device`` (CPU by
-    default) in float64.
+    ``min(n, d)``. The torch backend works on ``device`` (CPU by default) in
+    float64: an eigendecomposition of the d x d scatter matrix when n > 4 d,
+    else an SVD.
     """
     X = np.asarray(X, dtype=np.float64)
     k = int(min(k, X.shape[0], X.shape[1]))
@@ -181,9 +182,17 @@ def pca_project(X: np.ndarray, k: int, backend: str = "sklearn", seed: int = 0, 
         torch = _torch()
         Xt = torch.as_tensor(X, dtype=torch.float64, device=device)
         Xc = Xt - Xt.mean(dim=0, keepdim=True)
-        _, S, Vh = torch.linalg.svd(Xc, full_matrices=False)
-        var = S.cpu().numpy() ** 2
-        comps = Vh[:k].cpu().numpy()
+        if Xc.shape[0] > 4 * Xc.shape[1]:
+            # tall data (many samples, few features): eigendecompose the d x d
+            # scatter matrix instead of an SVD of the n x d matrix
+            evals, evecs = torch.linalg.eigh(Xc.T @ Xc)
+            order = torch.argsort(evals, descending=True)
+            var = evals[order].clamp_min(0).cpu().numpy()
+            comps = evecs[:, order[:k]].T.cpu().numpy()
+        else:
+            _, S, Vh = torch.linalg.svd(Xc, full_matrices=False)
+            var = S.cpu().numpy() ** 2
+            comps = Vh[:k].cpu().numpy()
         total = var.sum()
         ratio = var[:k] / total if total > 0 else np.zeros(k)
     else:
