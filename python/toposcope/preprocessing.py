@@ -127,29 +127,24 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def farthest_point_sample(X: np.ndarray, m: int, seed: Optional[int] = 0, start: Optional[int] = None) -> np.ndarray:
+def farthest_point_sample(X: np.ndarray, m: int, seed: Optional[int] = 0, start: Optional[int] = None,
+                          device=None) -> np.ndarray:
     """Indices of a greedy farthest-point subset of ``m`` rows of ``X`` (Euclidean).
 
     The first index is ``start`` or a seeded random row; each next one is the
-    row farthest from those chosen (ties: lowest index). O(n m d) time, O(n)
-    extra memory.
+    row farthest from those chosen (ties: lowest index). Runs
+    :func:`toposcope.sampling.farthest_point_sampling` (the C++ core, or torch
+    on ``device``).
     """
+    from .sampling import farthest_point_sampling
+
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
     if not 1 <= m <= n:
         raise ValueError(f"cannot pick {m} of {n} points")
     first = int(_rng(seed).integers(n)) if start is None else int(start)
-    chosen = np.empty(m, dtype=np.int64)
-    chosen[0] = first
-    sq = np.einsum("ij,ij->i", X, X)
-    dist = sq + sq[first] - 2.0 * X @ X[first]
-    for i in range(1, m):
-        nxt = int(np.argmax(dist))
-        chosen[i] = nxt
-        d_new = sq + sq[nxt] - 2.0 * X @ X[nxt]
-        np.minimum(dist, d_new, out=dist)
-        dist[chosen[: i + 1]] = -np.inf  # guards against rounding making a chosen row look far
-    return chosen
+    indices, _ = farthest_point_sampling(X, k=m, start=first, device=device)
+    return np.asarray(indices, dtype=np.int64)
 
 
 def _sign_convention(components: np.ndarray) -> np.ndarray:
@@ -262,7 +257,7 @@ def prepare(X, config: Optional[PrepConfig] = None, **overrides) -> PreparedClou
         data, ratio = pca_project(data, config.pca, config.pca_backend, seed=rng_seed, device=config.device)
 
     if config.sampling == "farthest" and m < data.shape[0]:
-        chosen = farthest_point_sample(data, m, seed=rng_seed)
+        chosen = farthest_point_sample(data, m, seed=rng_seed, device=config.device)
         data, indices = data[chosen], indices[chosen]
 
     if config.metric == "cosine":
