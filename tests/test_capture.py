@@ -315,6 +315,17 @@ def test_streaming_to_npy_under_a_memory_budget(tmp_path):
     np.testing.assert_array_equal(np.asarray(reopened["3"]), mem["3"])
     assert json.loads((tmp_path / "acts" / "capture.json").read_text())["n_samples"] == 2000
 
+    # a DataLoader over a subset of its dataset, and one that drops its last batch
+    sub = list(range(0, 2000, 3))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X), batch_size=64,
+                                         sampler=torch.utils.data.SubsetRandomSampler(sub))
+    acts = ts.capture(model, loader, layers="3", out=tmp_path / "sub", memory_budget=budget)
+    assert acts["3"].shape == (len(sub), 12)
+    np.testing.assert_allclose(np.sort(np.asarray(acts["3"]), axis=0), np.sort(mem["3"][sub], axis=0), rtol=1e-6)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X), batch_size=300, drop_last=True)
+    acts = ts.capture(model, loader, layers="3", out=tmp_path / "drop")
+    np.testing.assert_array_equal(np.asarray(acts["3"]), mem["3"][:1800])
+
     # an iterable of unknown length goes through a raw file and ends as .npy as well
     gen = (X[i:i + 128] for i in range(0, 2000, 128))
     acts = ts.capture(model, gen, layers="3", out=tmp_path / "gen", memory_budget=budget)

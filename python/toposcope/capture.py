@@ -459,11 +459,13 @@ def _n_rows_of(inputs) -> Optional[int]:
     if isinstance(inputs, Mapping):
         first = next(iter(inputs.values()))
         return int(first.shape[0])
-    dataset = getattr(inputs, "dataset", None)
-    if dataset is not None and getattr(inputs, "drop_last", False) is False:
+    # a DataLoader yields len(sampler) rows (a subset sampler may hold fewer
+    # than the dataset) unless it drops the last, short batch
+    sampler = getattr(inputs, "sampler", None)
+    if sampler is not None and getattr(inputs, "drop_last", False) is False:
         try:
-            return len(dataset)
-        except TypeError:
+            return len(sampler)
+        except TypeError:  # an IterableDataset has no length
             return None
     return None
 
