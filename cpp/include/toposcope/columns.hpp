@@ -94,7 +94,9 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_edge_columns(
 }
 
 // (dim)-simplices as cofacets of the kept (dim - 1)-simplices, minus pivots of
-// the previous reduction and apparent pairs.
+// the previous reduction and upper halves of apparent pairs. Lower halves are
+// left in: the reduction pairs them at once as emergent pairs, after the same
+// early-exit scan that testing them here would cost.
 template <class Matrix>
 column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
     const rips_filtration<Matrix>& filt, const std::vector<diameter_index<typename rips_filtration<Matrix>::value_t>>& faces,
@@ -116,9 +118,8 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                 if (!(c.diameter <= filt.threshold())) continue;
                 c.coefficient = 1;
                 if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
-                if (pivots.count(c.index)) { ++parts[t].cleared; continue; }
-                if (filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
-                    filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
+                if (pivots.contains(c.index)) { ++parts[t].cleared; continue; }
+                if (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
                     ++parts[t].apparent;
                     continue;
                 }

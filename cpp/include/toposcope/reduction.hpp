@@ -21,17 +21,13 @@
 #include <vector>
 
 #include "filtration.hpp"
+#include "pivot_map.hpp"
 #include "pairing.hpp"
 #include "coboundary_merge.hpp"
 #include "working_column.hpp"
 
 namespace toposcope {
 
-struct pivot_owner {
-    index_t column;              // position in the column list
-    coefficient_t coefficient;   // coefficient of the pivot in that reduced column
-};
-using pivot_map = std::unordered_map<index_t, pivot_owner>;
 
 template <class Matrix>
 class cohomology_reducer {
@@ -69,17 +65,17 @@ public:
                     emit(out, sigma, entry_t{infinity<value_t>(), -1, 0});
                     break;
                 }
-                auto owner = pivots.find(pivot.index);
-                if (owner != pivots.end()) {
+                const pivot_owner* owner = pivots.find(pivot.index);
+                if (owner) {
                     const coefficient_t factor =
-                        field_.neg(field_.mul(pivot.coefficient, field_.inverse(owner->second.coefficient)));
-                    add_column(columns, owner->second.column, factor, dim, pivot);
+                        field_.neg(field_.mul(pivot.coefficient, field_.inverse(owner->coefficient)));
+                    add_column(columns, owner->column, factor, dim, pivot);
                     ++stats.additions;
                     pivot = coboundary_.pivot(field_);
                     continue;
                 }
                 entry_t facet = filt_.zero_apparent_facet(pivot, dim + 1, probe_, verts_, facet_);
-                if (facet.index != -1) {  // pivot is owned by an apparent pair that was skipped
+                if (facet.index != -1 && facet.index != sigma.index) {  // owned by an apparent pair never reduced
                     facet.coefficient = field_.neg(facet.coefficient);
                     add_facet(facet, dim);
                     ++stats.additions;
@@ -87,7 +83,7 @@ public:
                     continue;
                 }
                 if (pivot.diameter > sigma.diameter) emit(out, sigma, pivot);
-                pivots.emplace(pivot.index, pivot_owner{static_cast<index_t>(j), pivot.coefficient});
+                pivots.insert(pivot.index, pivot_owner{static_cast<index_t>(j), pivot.coefficient});
                 store_reduction_column();
                 break;
             }
@@ -99,20 +95,21 @@ public:
 private:
     entry_t init_coboundary_and_get_pivot(const entry_t& sigma, index_t dim, const pivot_map& pivots,
                                           reduction_stats& stats) {
+        // The first cofacet with sigma's diameter is the pivot of sigma's
+        // unreduced coboundary; when no column owns it, the pair is emergent
+        // and the rest of the coboundary is never enumerated.
+        // (When first's apparent facet is sigma itself, the two form an apparent
+        // pair, which is the same conclusion.)
+        const entry_t first = cofacets_.zero_pivot_cofacet(sigma, dim);
+        if (first.index != -1 && !pivots.contains(first.index)) {
+            const index_t facet = filt_.zero_apparent_facet(first, dim + 1, probe_, verts_, facet_).index;
+            if (facet == -1 || facet == sigma.index) {
+                ++stats.emergent;
+                return first;
+            }
+        }
         std::vector<entry_t>& stream = coboundary_.new_heap_stream();
         cofacets_.append_cofacets(sigma, dim, nullptr, filt_.threshold(), stream);
-        // Cofacets come in decreasing index order, so the first one with sigma's
-        // diameter is the pivot of sigma's unreduced coboundary.
-        for (const entry_t& c : stream) {
-            if (c.diameter != sigma.diameter) continue;
-            if (pivots.find(c.index) == pivots.end() &&
-                filt_.zero_apparent_facet(c, dim + 1, probe_, verts_, facet_).index == -1) {
-                ++stats.emergent;
-                stream.clear();
-                return c;
-            }
-            break;
-        }
         coboundary_.add_heap_stream();
         return coboundary_.pivot(field_);
     }

@@ -1,6 +1,8 @@
 // Simplices as indices in the combinatorial number system, and back.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "binomial.hpp"
@@ -15,14 +17,21 @@ public:
     index_t num_vertices() const { return n_; }
     index_t binomial(index_t n, index_t k) const { return binomial_(n, k); }
 
-    // Largest vertex v < top with C(v, k) <= idx (binary search; C is increasing in v).
+    // Largest vertex v < top with C(v, k) <= idx. C(v, k) ~ (v - (k-1)/2)^k / k!
+    // gives a guess within a step or two; short walks fix it exactly.
     index_t max_vertex(index_t idx, index_t k, index_t top) const {
-        index_t lo = k - 1, hi = top - 1;  // C(k - 1, k) = 0 <= idx always holds
-        while (lo < hi) {
-            index_t mid = hi - (hi - lo) / 2;
-            if (binomial_(mid, k) <= idx) lo = mid; else hi = mid - 1;
+        if (k == 1) return std::min(idx, top - 1);
+        double guess;
+        if (k == 2) guess = std::floor(0.5 + std::sqrt(2.0 * double(idx) + 0.25));
+        else {
+            double fact = 1;
+            for (index_t j = 2; j <= k; ++j) fact *= double(j);
+            guess = std::floor(std::pow(double(idx) * fact, 1.0 / double(k)) + 0.5 * double(k - 1));
         }
-        return lo;
+        index_t v = std::max<index_t>(k - 1, std::min<index_t>(top - 1, static_cast<index_t>(guess)));
+        while (v > k - 1 && binomial_(v, k) > idx) --v;
+        while (v + 1 < top && binomial_(v + 1, k) <= idx) ++v;
+        return v;
     }
 
     // Vertices of the dim-simplex idx, in decreasing order.
