@@ -25,7 +25,7 @@ std::vector<value_t> births_vector(const py::object& births, index_t n) {
 }
 
 template <class value_t>
-py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, index_t n_vertices) {
+py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, index_t n_vertices, bool collapsed) {
     py::list dgms, births, deaths, cocycles, stats;
     std::vector<index_t> verts;
     for (std::size_t dim = 0; dim < res.diagrams.size(); ++dim) {
@@ -78,12 +78,14 @@ py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, ind
     out["threshold"] = static_cast<double>(res.threshold);
     out["stats"] = stats;
     out["n_vertices"] = n_vertices;
+    out["collapsed"] = collapsed;
     return out;
 }
 
-rips_options make_options(index_t maxdim, long coeff, bool cocycles, int n_threads) {
+rips_options make_options(index_t maxdim, long coeff, bool cocycles, int n_threads, bool collapse) {
     if (maxdim < 0) throw std::invalid_argument("maxdim must be >= 0");
     rips_options opt;
+    opt.collapse = collapse;
     opt.max_dim = maxdim;
     opt.modulus = coeff;
     opt.cocycles = cocycles;
@@ -124,13 +126,13 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
             res = compute_persistence(dist, thr, opt);
         }
     }
-    return pack(std::move(res), codec, n);
+    return pack(std::move(res), codec, n, opt.collapse);
 }
 
 template <class value_t>
 py::dict rips_condensed(carray<value_t> dist, index_t n, py::object births, index_t maxdim, double threshold,
-                        long coeff, bool cocycles, int n_threads, double sparse_below) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
+                        long coeff, bool cocycles, int n_threads, double sparse_below, bool collapse) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
     if (dist.ndim() != 1 || dist.shape(0) != n * (n - 1) / 2)
         throw std::invalid_argument("condensed distances must have n*(n-1)/2 entries");
     std::vector<value_t> b = births_vector<value_t>(births, n);
@@ -145,8 +147,8 @@ py::dict rips_condensed(carray<value_t> dist, index_t n, py::object births, inde
 // A square matrix is borrowed as it is: the caller guarantees it is symmetric.
 template <class value_t>
 py::dict rips_square(carray<value_t> dist, py::object births, index_t maxdim, double threshold, long coeff,
-                     bool cocycles, int n_threads, double sparse_below) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
+                     bool cocycles, int n_threads, double sparse_below, bool collapse) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
     if (dist.ndim() != 2 || dist.shape(0) != dist.shape(1))
         throw std::invalid_argument("a distance matrix must be square");
     const index_t n = dist.shape(0);
@@ -156,8 +158,8 @@ py::dict rips_square(carray<value_t> dist, py::object births, index_t maxdim, do
 
 template <class value_t>
 py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, double threshold, long coeff,
-                     bool cocycles, int n_threads, double sparse_below) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
+                     bool cocycles, int n_threads, double sparse_below, bool collapse) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
     if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
     const index_t n = points.shape(0), d = points.shape(1);
     std::vector<value_t> square;
@@ -172,8 +174,8 @@ py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, 
 template <class value_t>
 py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> cols, carray<value_t> values,
                      py::object births, index_t maxdim, double threshold, long coeff, bool cocycles,
-                     int n_threads) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads);
+                     int n_threads, bool collapse) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
     const index_t m = rows.size();
     if (cols.size() != m || values.size() != m) throw std::invalid_argument("rows, cols and values differ in length");
     std::vector<value_t> b = births_vector<value_t>(births, n);
@@ -193,7 +195,7 @@ py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> 
         sparse_distance_matrix<value_t> dist(n, r, c, v, std::move(b));
         res = compute_persistence(dist, thr, opt);
     }
-    return pack(std::move(res), codec, n);
+    return pack(std::move(res), codec, n, opt.collapse);
 }
 
 template <class value_t>
@@ -213,29 +215,29 @@ void register_rips(py::module_& m) {
     const char* doc_sparse = "Persistence of a graph given as an edge list (i, j, value) on n vertices.";
     m.def("rips_condensed", &rips_condensed<float>, doc_condensed, py::arg("dist").noconvert(), py::arg("n"),
           py::arg("births"), py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"),
-          py::arg("n_threads"), py::arg("sparse_below"));
+          py::arg("n_threads"), py::arg("sparse_below"), py::arg("collapse"));
     m.def("rips_condensed", &rips_condensed<double>, doc_condensed, py::arg("dist").noconvert(), py::arg("n"),
           py::arg("births"), py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"),
-          py::arg("n_threads"), py::arg("sparse_below"));
+          py::arg("n_threads"), py::arg("sparse_below"), py::arg("collapse"));
     const char* doc_square = "Persistence of a symmetric square distance matrix (borrowed, not copied).";
     m.def("rips_square", &rips_square<float>, doc_square, py::arg("dist").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"));
+          py::arg("sparse_below"), py::arg("collapse"));
     m.def("rips_square", &rips_square<double>, doc_square, py::arg("dist").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"));
+          py::arg("sparse_below"), py::arg("collapse"));
     m.def("rips_points", &rips_points<float>, doc_points, py::arg("points").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"));
+          py::arg("sparse_below"), py::arg("collapse"));
     m.def("rips_points", &rips_points<double>, doc_points, py::arg("points").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"));
+          py::arg("sparse_below"), py::arg("collapse"));
     m.def("rips_sparse", &rips_sparse<float>, doc_sparse, py::arg("n"), py::arg("rows"), py::arg("cols"),
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
-          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"));
+          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"));
     m.def("rips_sparse", &rips_sparse<double>, doc_sparse, py::arg("n"), py::arg("rows"), py::arg("cols"),
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
-          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"));
+          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"));
     m.def("enclosing_radius", &enclosing<float>, py::arg("dist").noconvert());
     m.def("enclosing_radius", &enclosing<double>, py::arg("dist").noconvert());
     m.def("is_prime", [](long p) { return is_prime(p); }, py::arg("p"));

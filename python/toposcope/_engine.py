@@ -68,8 +68,8 @@ class RipsResult:
     """
 
     dgms: List[np.ndarray]
-    birth_simplices: List[np.ndarray]
-    death_simplices: List[np.ndarray]
+    birth_simplices: Optional[List[np.ndarray]]
+    death_simplices: Optional[List[np.ndarray]]
     cocycles: List[list]
     num_edges: int
     threshold: float
@@ -99,8 +99,8 @@ def _from_core(raw: dict, coeff: int, cocycles: bool) -> RipsResult:
         ccl[0] = []
     return RipsResult(
         dgms=dgms,
-        birth_simplices=list(raw["birth_simplices"]),
-        death_simplices=list(raw["death_simplices"]),
+        birth_simplices=None if raw["collapsed"] else list(raw["birth_simplices"]),
+        death_simplices=None if raw["collapsed"] else list(raw["death_simplices"]),
         cocycles=ccl,
         num_edges=int(raw["num_edges"]),
         threshold=float(raw["threshold"]),
@@ -190,6 +190,7 @@ def rips(
     dtype=None,
     approximate: Optional[float] = None,
     n_perm: Optional[int] = None,
+    collapse: Optional[bool] = None,
 ) -> RipsResult:
     """Exact Vietoris-Rips persistent homology.
 
@@ -215,9 +216,20 @@ def rips(
     approximate : epsilon > 0 runs the sparse (1 + epsilon)-approximate
         filtration instead (see ``toposcope.approximate_rips`` for the
         guarantee); the result is an ``ApproximateRipsResult``.
+    collapse : edge-collapse the graph before computing (Boissonnat & Pritam):
+        identical diagrams, far fewer simplices in H2 and above. Default
+        (None): on when ``maxdim >= 2`` and no cocycles are asked for. When
+        collapsed, critical simplices are not reported (``birth_simplices`` and
+        ``death_simplices`` are None): they would belong to the collapsed
+        filtration, not to the input.
     n_perm : first subsample to this many farthest-point landmarks (as in
         ripser.py; ``r_cover`` and ``idx_perm`` are reported).
     """
+    if collapse is None:
+        collapse = maxdim >= 2 and not cocycles
+    elif collapse and cocycles:
+        raise ValueError("collapse=True cannot give cocycles of the input filtration; use collapse=False")
+    collapse = bool(collapse)
     if approximate is not None or n_perm is not None:
         from .approximate import approximate_rips
 
@@ -236,7 +248,7 @@ def rips(
         n, row, col, val, births = _sparse_graph(X, dt)
         if (val < 0).any() and births is None:
             raise ValueError("the sparse distance matrix has negative entries")
-        raw = _core.rips_sparse(n, row, col, val, births, maxdim, threshold, coeff, cocycles, n_threads)
+        raw = _core.rips_sparse(n, row, col, val, births, maxdim, threshold, coeff, cocycles, n_threads, collapse)
         return _from_core(raw, coeff, cocycles)
 
     X = np.asarray(X)
@@ -244,10 +256,10 @@ def rips(
     if distance_matrix:
         if X.ndim == 1:
             d, n = _dense_from_condensed(X, dt)
-            raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+            raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
         else:
             D, n, births = _dense_from_square(X, dt)
-            raw = _core.rips_square(D, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+            raw = _core.rips_square(D, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
         return _from_core(raw, coeff, cocycles)
 
     if X.ndim != 2:
@@ -260,7 +272,7 @@ def rips(
     if metric in ("euclidean", "l2"):
         P = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")
-        raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+        raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
         return _from_core(raw, coeff, cocycles)
     P = np.asarray(X, dtype=np.float64)
     V.check_finite(P, "the point cloud")
@@ -272,5 +284,5 @@ def rips(
         raise ValueError(f"unknown metric {metric!r}; use 'euclidean', a scipy pdist metric name or a callable")
     d = np.ascontiguousarray(d, dtype=dt)
     V.check_finite(d, f"distances under metric {metric!r}")
-    raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW)
+    raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
     return _from_core(raw, coeff, cocycles)

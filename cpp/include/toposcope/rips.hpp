@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "columns.hpp"
+#include "edge_collapse.hpp"
 #include "h0.hpp"
 #include "points.hpp"
 #include "reduction.hpp"
@@ -17,12 +18,56 @@ struct rips_options {
     long modulus = 2;
     bool cocycles = false;
     int n_threads = 0;                      // 0: all hardware threads
+    bool collapse = false;                  // edge-collapse the graph first (see edge_collapse.hpp)
     std::function<void()> check_interrupt;  // may throw to abort
 };
 
 template <class Matrix>
-auto compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
-                         const rips_options& opt) {
+using result_for = persistence_result<typename rips_filtration<Matrix>::value_t>;
+
+template <class Matrix>
+result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
+                                       const rips_options& opt);
+
+// Collapses the filtration's graph, then computes on the smaller sparse graph.
+// Diagrams are identical; critical simplices then belong to the collapsed
+// filtration, and num_edges counts the edges before the collapse.
+template <class Matrix>
+result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
+                                   rips_options opt) {
+    using value_t = typename rips_filtration<Matrix>::value_t;
+    const index_t n = dist.size();
+    std::vector<filtered_edge<value_t>> edges;
+    for (index_t i = 0; i < n; ++i) {
+        if constexpr (Matrix::is_sparse) {
+            for (auto it = dist.begin(i); it != dist.end(i); ++it)
+                if (it->vertex > i && it->diameter <= threshold) edges.push_back({i, it->vertex, it->diameter});
+        } else {
+            const value_t* row = dist.row(i);
+            for (index_t j = i + 1; j < n; ++j)
+                if (row[j] <= threshold) edges.push_back({i, j, row[j]});
+        }
+    }
+    const index_t before = static_cast<index_t>(edges.size());
+    edges = edge_collapser<value_t>(n, std::move(edges)).run();
+    std::vector<index_t> rows(edges.size()), cols(edges.size());
+    std::vector<value_t> values(edges.size()), births;
+    for (std::size_t e = 0; e < edges.size(); ++e) { rows[e] = edges[e].u; cols[e] = edges[e].v; values[e] = edges[e].value; }
+    if (dist.has_births()) {
+        births.resize(n);
+        for (index_t i = 0; i < n; ++i) births[i] = dist.vertex_birth(i);
+    }
+    sparse_distance_matrix<value_t> collapsed(n, rows, cols, values, std::move(births));
+    opt.collapse = false;
+    auto result = compute_persistence(collapsed, threshold, opt);
+    result.num_edges = before;
+    return result;
+}
+
+template <class Matrix>
+result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
+                                       const rips_options& opt) {
+    if (opt.collapse) return compute_collapsed_persistence(dist, threshold, opt);
     using value_t = typename rips_filtration<Matrix>::value_t;
     const prime_field field(opt.modulus);
     rips_filtration<Matrix> filt(dist, opt.max_dim, threshold, field);
