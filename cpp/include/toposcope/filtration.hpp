@@ -34,7 +34,7 @@ public:
 
     value_t diameter_of(const std::vector<index_t>& verts) const {
         if (verts.size() == 1) return dist_.vertex_birth(verts[0]);
-        value_t d = value_t(0);
+        value_t d = -infinity<value_t>();  // filtration values may be negative (lower-star)
         for (std::size_t a = 0; a < verts.size(); ++a)
             for (std::size_t b = a + 1; b < verts.size(); ++b) d = std::max(d, dist_(verts[a], verts[b]));
         return d;
