@@ -65,11 +65,6 @@ _SCIPY_NAMES = {"manhattan": "cityblock", "l1": "cityblock", "l2": "euclidean"}
 
 
 # --------------------------------------------------------------------------- distances
-def _points_dtype(X) -> np.dtype:
-    """float32 points stay float32 (computed like ripser.py); all else is float64."""
-    return np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
-
-
 def _check_point_cloud(X) -> None:
     if X.ndim != 2:
         raise ValueError(f"a point cloud must be a 2-D array (n_points, n_features), got shape {X.shape}")
@@ -113,7 +108,10 @@ def _greedy_permutation(X, n_perm: int, distance_matrix: bool = False,
     """Farthest-point sampling of ``n_perm`` points, starting at point 0 (as ripser.py).
 
     Each next point is the one farthest from those already chosen (the first
-    one on ties, as ``np.argmax``).
+    one on ties, as ``np.argmax``). This numpy loop serves the metrics the C++
+    `farthest_point_sampling` does not (scikit-learn names, callables, sparse
+    features). Like ripser.py, once the sample covers every point (radius 0,
+    duplicates) it re-picks point 0, where the C++ sampler takes unpicked ones.
 
     Returns
     -------
@@ -303,24 +301,23 @@ def ripser(
             V.check_finite(X, "the distance matrix")
         idx_perm, radii, dperm2all = _subsample(X, n_perm, distance_matrix, metric)
         r_cover = float(radii[-1])
-        sub = dperm2all[:, idx_perm]
+        used = dperm2all[:, idx_perm]  # the subsample's distance matrix
         if distance_matrix:  # the user's distances: let `rips` check them
-            result = rips(sub.astype(dtype), distance_matrix=True, **kw)
+            result = rips(used.astype(dtype), distance_matrix=True, **kw)
         else:
-            result = _rips_on_own_matrix(sub, dtype, **kw)
+            result = _rips_on_own_matrix(used, dtype, **kw)
     elif distance_matrix:
-        dperm2all = X
+        dperm2all = used = X
         result = rips(X, distance_matrix=True, dtype=dtype, **kw)
     else:
-        dperm2all = _pairwise(X, metric)
+        dperm2all = used = _pairwise(X, metric)
         V.check_finite(dperm2all, f"distances under metric {metric!r}")
         result = _rips_on_own_matrix(dperm2all, dtype, **kw)
         if dtype == np.float32:
             dperm2all = dperm2all.astype(np.float32)
 
     num_edges = result.num_edges
-    if not sparse.issparse(dperm2all):
-        used = dperm2all[:, idx_perm] if n_perm is not None and n_perm < n else dperm2all
+    if not sparse.issparse(used):
         num_edges = _ripserpy_edge_count(used, thresh, num_edges)
 
     cocycles = [list(c) for c in result.cocycles]
