@@ -3,14 +3,16 @@
 // Every simplex or column added to a column contributes a *stream* of
 // cofacets, and only each stream's head sits in the top-level heap, so a
 // stream is consumed just as far as the pivot search needs. Two kinds:
-//   - a heap stream owns freshly enumerated cofacets, heapified (O(m)), since
-//     usually only a few of them are ever popped;
+//   - an owned stream holds freshly enumerated cofacets;
 //   - a cached stream replays a cached coboundary (see reduction.hpp) scaled
-//     by a factor, without copying it. A cached coboundary is ordered lazily:
-//     only a prefix is sorted, and it grows when a replay runs past it.
+//     by a factor, without copying it.
+// Both are ordered lazily: only a prefix is sorted (nth_element, then a sort
+// of the chunk), and it doubles when the merge runs past it, so a pop is a
+// pointer increment and an unused tail is never ordered.
 #pragma once
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -25,7 +27,12 @@ struct lazily_sorted {
     std::vector<entry<value_t>> entries;
     std::size_t sorted = 0;
 
+    lazily_sorted() = default;
     explicit lazily_sorted(std::vector<entry<value_t>> e) : entries(std::move(e)) { extend(64); }
+    void restart() {
+        sorted = 0;
+        extend(64);
+    }
     // Sorts the prefix up to `want` entries; returns its new length.
     std::size_t extend(std::size_t want) {
         want = std::min(want, entries.size());
@@ -46,31 +53,32 @@ public:
 
     void clear() {
         pending_.index = -1;
-        heaps_used_ = 0;
+        owned_used_ = 0;
         sorted_.clear();
         top_.clear();
     }
 
-    // A buffer to fill with one heap stream's entries, then hand to add_heap_stream().
+    // A buffer to fill with one owned stream's entries, then hand to add_heap_stream().
     std::vector<entry_t>& new_heap_stream() {
         restore_pending();  // streams added after pivot() must merge with the held pivot
-        if (heaps_used_ == heaps_.size()) heaps_.emplace_back();
-        heaps_[heaps_used_].clear();
-        return heaps_[heaps_used_];
+        if (owned_used_ == owned_.size()) owned_.emplace_back();
+        owned_[owned_used_].entries.clear();
+        return owned_[owned_used_].entries;
     }
-    void add_heap_stream() {
-        std::vector<entry_t>& s = heaps_[heaps_used_];
-        if (s.empty()) return;
-        std::make_heap(s.begin(), s.end(), later);
-        push_top(s.front(), stream_id{heaps_used_, false});
-        ++heaps_used_;
+    void add_heap_stream(const prime_field& field) {
+        lazily_sorted<value_t>& s = owned_[owned_used_];
+        if (s.entries.empty()) return;
+        s.restart();
+        ++owned_used_;
+        add_cached_stream(s, 1, field);
     }
+
     // Replays a cached coboundary times factor; it must outlive the column's reduction.
     void add_cached_stream(lazily_sorted<value_t>& cache, coefficient_t factor, const prime_field& field) {
         restore_pending();
         if (cache.entries.empty()) return;
         sorted_.push_back({&cache, 0, factor});
-        push_top(scaled(cache.entries[0], factor, field), stream_id{sorted_.size() - 1, true});
+        push_top(scaled(cache.entries[0], factor, field), sorted_.size() - 1);
     }
 
     // Removes and returns the pivot with its summed coefficient (index -1 when zero).
@@ -99,52 +107,42 @@ private:
         if (pending_.index == -1) return;
         const entry_t e = pending_;
         pending_.index = -1;
-        if (heaps_used_ == heaps_.size()) heaps_.emplace_back();
-        heaps_[heaps_used_].assign(1, e);
-        push_top(e, stream_id{heaps_used_, false});
-        ++heaps_used_;
+        if (owned_used_ == owned_.size()) owned_.emplace_back();
+        lazily_sorted<value_t>& s = owned_[owned_used_++];
+        s.entries.assign(1, e);
+        s.sorted = 1;
+        sorted_.push_back({&s, 0, 1});
+        push_top(e, sorted_.size() - 1);
     }
 
-    struct stream_id {
-        std::size_t id;
-        bool sorted;
-    };
     struct sorted_stream {
         lazily_sorted<value_t>* cache;
         std::size_t next;
         coefficient_t factor;
     };
-    using head_t = std::pair<entry_t, stream_id>;
-    static bool later(const entry_t& a, const entry_t& b) { return filtration_less(b, a); }
+    using head_t = std::pair<entry_t, std::size_t>;
     static bool later_head(const head_t& a, const head_t& b) { return filtration_less(b.first, a.first); }
     static entry_t scaled(entry_t e, coefficient_t factor, const prime_field& field) {
         e.coefficient = field.mul(e.coefficient, factor);
         return e;
     }
 
-    void push_top(const entry_t& e, stream_id s) {
+    void push_top(const entry_t& e, std::size_t s) {
         top_.emplace_back(e, s);
         std::push_heap(top_.begin(), top_.end(), later_head);
     }
     entry_t pop(const prime_field& field) {
         std::pop_heap(top_.begin(), top_.end(), later_head);
-        const auto [e, s] = top_.back();
+        const auto [e, id] = top_.back();
         top_.pop_back();
-        if (s.sorted) {
-            sorted_stream& st = sorted_[s.id];
-            if (++st.next == st.cache->sorted) st.cache->extend(2 * st.next);
-            if (st.next < st.cache->sorted) push_top(scaled(st.cache->entries[st.next], st.factor, field), s);
-        } else {
-            std::vector<entry_t>& h = heaps_[s.id];
-            std::pop_heap(h.begin(), h.end(), later);
-            h.pop_back();
-            if (!h.empty()) push_top(h.front(), s);
-        }
+        sorted_stream& st = sorted_[id];
+        if (++st.next == st.cache->sorted) st.cache->extend(2 * st.next);
+        if (st.next < st.cache->sorted) push_top(scaled(st.cache->entries[st.next], st.factor, field), id);
         return e;
     }
 
-    std::vector<std::vector<entry_t>> heaps_;
-    std::size_t heaps_used_ = 0;
+    std::deque<lazily_sorted<value_t>> owned_;  // reused between columns; a deque keeps addresses stable
+    std::size_t owned_used_ = 0;
     std::vector<sorted_stream> sorted_;
     std::vector<head_t> top_;
     entry_t pending_{value_t(0), -1, 0};

@@ -110,7 +110,7 @@ private:
         }
         std::vector<entry_t>& stream = coboundary_.new_heap_stream();
         cofacets_.append_cofacets(sigma, dim, nullptr, filt_.threshold(), stream);
-        coboundary_.add_heap_stream();
+        coboundary_.add_heap_stream(field_);
         return coboundary_.pivot(field_);
     }
 
@@ -141,7 +141,7 @@ private:
             if (!cache_has_room(scratch_.size())) {  // replay once without keeping it
                 std::vector<entry_t>& stream = coboundary_.new_heap_stream();
                 for (const entry_t& e : scratch_) stream.push_back(entry_t{e.diameter, e.index, field_.mul(e.coefficient, factor)});
-                coboundary_.add_heap_stream();
+                coboundary_.add_heap_stream(field_);
                 return;
             }
             cached_ += scratch_.size();
@@ -162,7 +162,7 @@ private:
             if (!cache_has_room(scratch_.size())) {
                 std::vector<entry_t>& stream = coboundary_.new_heap_stream();
                 for (const entry_t& e : scratch_) stream.push_back(entry_t{e.diameter, e.index, field_.mul(e.coefficient, facet.coefficient)});
-                coboundary_.add_heap_stream();
+                coboundary_.add_heap_stream(field_);
                 return;
             }
             cached_ += scratch_.size();
