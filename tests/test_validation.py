@@ -81,12 +81,7 @@ BAD_INPUTS = {
 
 
 # Known defects, (entry point, case) -> reason; strict xfail so a fix is noticed.
-_MAXDIM_ORDER = ("rips() evaluates `maxdim >= 2` (the collapse default) before validating maxdim, so a "
-                 "non-number gives Python's \"'>=' not supported\" TypeError, which does not name maxdim")
-KNOWN_DEFECTS = {
-    ("call_rips", "maxdim string"): _MAXDIM_ORDER,
-    ("call_rips", "maxdim none"): _MAXDIM_ORDER,
-}
+KNOWN_DEFECTS: dict = {}
 
 
 @ENTRY_POINTS

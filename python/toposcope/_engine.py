@@ -225,11 +225,6 @@ def rips(
     n_perm : first subsample to this many farthest-point landmarks (as in
         ripser.py; ``r_cover`` and ``idx_perm`` are reported).
     """
-    if collapse is None:
-        collapse = maxdim >= 2 and not cocycles
-    elif collapse and cocycles:
-        raise ValueError("collapse=True cannot give cocycles of the input filtration; use collapse=False")
-    collapse = bool(collapse)
     if approximate is not None or n_perm is not None:
         from .approximate import approximate_rips
 
@@ -240,6 +235,11 @@ def rips(
     coeff = V.check_coeff(coeff)
     threshold = V.check_threshold(threshold)
     n_threads = V.check_n_threads(n_threads)
+    if collapse is None:
+        collapse = maxdim >= 2 and not cocycles
+    elif collapse and cocycles:
+        raise ValueError("collapse=True cannot give cocycles of the input filtration; use collapse=False")
+    collapse = bool(collapse)
     if metric == "precomputed":
         distance_matrix = True
 
