@@ -38,5 +38,17 @@ if missing:
     print("docs/api.md does not cover these public names:\n  " + "\n  ".join(missing))
     sys.exit(1)
 print(f"docs/api.md covers all {len(public)} public names of toposcope.__all__")
+
+# The compiled core is listed by hand (overload-only stubs are not rendered):
+# every function of _core.pyi must appear in that table.
+import ast
+stub = ast.parse(Path("python/toposcope/_core.pyi").read_text())
+core_functions = sorted({n.name for n in stub.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")})
+core_section = Path("docs/api.md").read_text().split("## Compiled core", 1)[-1]
+unlisted = [f for f in core_functions if f"`{f}(" not in core_section]
+if unlisted:
+    print("docs/api.md's compiled-core table misses: " + ", ".join(unlisted))
+    sys.exit(1)
+print(f"docs/api.md lists all {len(core_functions)} functions of _core.pyi")
 PY
 mkdocs build --strict "$@"
