@@ -640,6 +640,7 @@ def write_experiment(folder: Path, exp: Experiment, log=None) -> Path:
                         str(plot_layer_distances(m, matrices, folder / "plots" / f"layer_distances_{s}.png")
                             .relative_to(folder)))
 
+    notes = list(dict.fromkeys(notes))  # one note per missing package, not one per model
     with stage("report"):
         _dump_json(folder / "run.json", {
             "name": exp.name, "folder": str(folder), "command": exp.command, "config": exp.config,

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._common import CLIError, HelpFormatter, UsageError, common_options, require, say
 
-METRICS = ["h0_total_persistence", "h1_total_persistence", "h0_max_lifetime", "h1_max_lifetime", "h1_count",
+METRICS = ["h0_total_persistence", "h0_total_persistence_raw", "h1_total_persistence", "h0_max_lifetime", "h1_max_lifetime", "h1_count",
            "twonn_dimension"]
 
 
@@ -90,6 +90,8 @@ def collect(runs: List[Path]):
             levels.append({"run": label, "model": model, "layers": n, "samples": cfg.get("samples"),
                            "seed": cfg.get("seed"), "pca": cfg.get("pca"), "normalize": cfg.get("normalize"),
                            "expansion_ratio": ratio.get("expansion_ratio"), "h0_peak": ratio.get("peak_layer"),
+                           "expansion_ratio_raw": ratio.get("expansion_ratio_raw"),
+                           "h0_peak_raw": ratio.get("peak_layer_raw"),
                            "h1_count_first": sub["h1_count"].iloc[0] if "h1_count" in sub else None,
                            "h1_count_last": sub["h1_count"].iloc[-1] if "h1_count" in sub else None})
     return pd.DataFrame(rows), pd.DataFrame(levels)
@@ -140,8 +142,9 @@ def plot(layers, path: Path) -> Path:
     return path
 
 
-def _md(df, index: bool = False) -> str:
-    df = df.reset_index() if index else df
+def _md(df, index: str = "") -> str:
+    """A Markdown table; `index` names the column made of the index (if wanted)."""
+    df = df.rename_axis(index).reset_index() if index else df
 
     def fmt(v):
         if isinstance(v, float):
@@ -180,14 +183,15 @@ def run_compare(args: argparse.Namespace) -> int:
     if figure is not None:
         md += ["## Trajectories", "", "![trajectories](trajectories.png)", ""]
     if corr is not None:
-        md += ["## Correlations between metrics (Spearman, all layers of all runs)", "", _md(corr.round(3), True), ""]
+        md += ["## Correlations between metrics (Spearman, all layers of all runs)", "", _md(corr.round(3), "metric"), ""]
     md += ["## Similarity of H0 total-persistence trajectories (Pearson, on relative depth)", "",
-           _md(sim.round(3), True), "",
+           _md(sim.round(3), "run"), "",
            "Correlations over a handful of layers are noisy; runs that differ in `samples`, `pca` or `normalize` "
            "are not comparable in absolute values (the table above lists them).", ""]
     (out / "compare.md").write_text("\n".join(md), encoding="utf-8")
 
-    show = levels[["run", "layers", "samples", "expansion_ratio", "h0_peak", "h1_count_first", "h1_count_last"]]
+    show = levels[["run", "layers", "samples", "expansion_ratio", "expansion_ratio_raw", "h1_count_first",
+                   "h1_count_last"]]
     print(show.to_string(index=False))
     print(f"comparison: {out / 'compare.md'}")
     return 0

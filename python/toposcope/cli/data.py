@@ -16,7 +16,7 @@ import os
 import sysconfig
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 
@@ -82,6 +82,7 @@ class Dataset:
 
 
 def digits() -> Dataset:
+    require("sklearn", "--data digits")
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
@@ -212,7 +213,3 @@ def load(spec: str, for_model: bool) -> Dataset:
 
 def default_for(modality: str) -> str:
     return "docstrings" if modality == "text" else "digits"
-
-
-def describe_builtin() -> List[str]:
-    return [f"{name}" for name in BUILTIN]

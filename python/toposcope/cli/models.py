@@ -57,6 +57,7 @@ class Preset:
 # --------------------------------------------------------------------------- vision presets
 
 def _digits_tensors(seed: int):
+    require("sklearn", "the digits presets")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

@@ -260,21 +260,24 @@ def _capture(loaded, dataset, layers, cfg: RunConfig, quiet: bool):
     """Pooled activations {layer: (n, d) array} of `loaded` on `dataset`."""
     from toposcope.capture import capture, capture_hf
 
+    from ._common import available
+
     device = None if cfg.device == "cpu" else cfg.device
+    bar = not quiet and available("tqdm")
     try:
         if loaded.modality == model_zoo.TEXT:
             # Encoders are mean-pooled by default: the [CLS] vector of the embedding
             # layer is the same for every text, which would make that layer one point.
             pool = ("last" if model_zoo.is_decoder(loaded.module) else "mean") if cfg.pool == "auto" else cfg.pool
             acts = capture_hf(loaded.module, loaded.tokenizer, dataset.inputs, layers=layers, pool=pool, batch_size=cfg.batch_size,
-                              max_length=cfg.max_length, device=device, progress=not quiet)
+                              max_length=cfg.max_length, device=device, progress=bar)
         else:
             import torch
 
             inputs = torch.from_numpy(np.ascontiguousarray(dataset.inputs, dtype=np.float32))
             acts = capture(loaded.module, inputs, layers=layers,
                            pool="flatten" if cfg.pool == "auto" else cfg.pool, batch_size=cfg.batch_size,
-                           device=device, progress=not quiet)
+                           device=device, progress=bar)
     except KeyError as exc:
         raise UsageError(f"{loaded.name}: {exc.args[0]}") from None
     except (ValueError, RuntimeError, TypeError) as exc:
@@ -288,6 +291,8 @@ def execute(cfg: RunConfig, command: str = "", quiet: bool = False, timer: Optio
     from toposcope import reports
 
     require("pandas", "writing experiment tables")
+    if cfg.pca and cfg.device == "cpu":
+        require("sklearn", "--pca (a PCA of each layer)")
     timer = timer or StageTimer()
     if cfg.device != "cpu":
         check_device(cfg.device)
