@@ -23,7 +23,8 @@ _Births = Optional[npt.NDArray[Any]]
 # "birth_simplices" (k, d+1) and "death_simplices" (k, d+2) int64 vertices
 # (-1 rows for essential bars); "cocycles" per bar an (m, d+2) int64 array of
 # vertices plus the coefficient; "stats" dicts of column counts; "num_edges",
-# "threshold" and "n_vertices".
+# "threshold", "n_vertices" and "collapsed" (whether edge collapse ran; the
+# critical simplices then belong to the collapsed filtration).
 _RawResult = dict[str, Any]
 
 @overload
@@ -37,6 +38,7 @@ def rips_condensed(
     cocycles: bool,
     n_threads: _Int,
     sparse_below: _Float,
+    collapse: bool,
 ) -> _RawResult:
     """Persistence of a condensed (scipy pdist layout) distance vector of n points."""
 
@@ -51,6 +53,7 @@ def rips_condensed(
     cocycles: bool,
     n_threads: _Int,
     sparse_below: _Float,
+    collapse: bool,
 ) -> _RawResult: ...
 @overload
 def rips_square(
@@ -62,6 +65,7 @@ def rips_square(
     cocycles: bool,
     n_threads: _Int,
     sparse_below: _Float,
+    collapse: bool,
 ) -> _RawResult:
     """Persistence of a symmetric square distance matrix (borrowed, not copied)."""
 
@@ -75,6 +79,7 @@ def rips_square(
     cocycles: bool,
     n_threads: _Int,
     sparse_below: _Float,
+    collapse: bool,
 ) -> _RawResult: ...
 @overload
 def rips_points(
@@ -86,6 +91,7 @@ def rips_points(
     cocycles: bool,
     n_threads: _Int,
     sparse_below: _Float,
+    collapse: bool,
 ) -> _RawResult:
     """Persistence of the Euclidean Rips filtration of an (n, d) point cloud."""
 
@@ -99,6 +105,7 @@ def rips_points(
     cocycles: bool,
     n_threads: _Int,
     sparse_below: _Float,
+    collapse: bool,
 ) -> _RawResult: ...
 @overload
 def rips_sparse(
@@ -112,6 +119,7 @@ def rips_sparse(
     coeff: _Int,
     cocycles: bool,
     n_threads: _Int,
+    collapse: bool,
 ) -> _RawResult:
     """Persistence of a graph given as an edge list (i, j, value) on n vertices."""
 
@@ -127,6 +135,7 @@ def rips_sparse(
     coeff: _Int,
     cocycles: bool,
     n_threads: _Int,
+    collapse: bool,
 ) -> _RawResult: ...
 @overload
 def enclosing_radius(dist: _Float32Array) -> float:
