@@ -28,14 +28,14 @@ struct lazily_sorted {
     std::size_t sorted = 0;
 
     lazily_sorted() = default;
-    explicit lazily_sorted(std::vector<entry<value_t>> e) : entries(std::move(e)) { extend(64); }
+    explicit lazily_sorted(std::vector<entry<value_t>> e) : entries(std::move(e)) { restart(); }
     void restart() {
         sorted = 0;
         extend(64);
     }
-    // Sorts the prefix up to `want` entries; returns its new length.
+    // Sorts the prefix up to `want` entries (at least 64 at a time); returns its new length.
     std::size_t extend(std::size_t want) {
-        want = std::min(want, entries.size());
+        want = std::min(std::max<std::size_t>(want, 64), entries.size());
         if (want <= sorted) return sorted;
         auto first = entries.begin() + sorted, mid = entries.begin() + want;
         auto less = [](const entry<value_t>& a, const entry<value_t>& b) { return filtration_less(a, b); };
