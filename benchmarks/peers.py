@@ -195,6 +195,8 @@ ENGINES: List[Engine] = [
 
 ENGINES_BY_NAME: Dict[str, Engine] = {engine.name: engine for engine in ENGINES}
 REFERENCE = "toposcope"
+# Float64 peers that stand in as the reference when toposcope does not finish.
+FALLBACK_REFERENCES = ("gudhi", "holos-tda")
 
 
 def select(names: Optional[List[str]] = None) -> List[Engine]:

@@ -48,6 +48,7 @@ class RunResult:
     message: str = ""
     diagrams_path: Optional[str] = None
     equal: Optional[bool] = None            # against the reference, when checked
+    reference: str = ""                     # the engine it was checked against
     check_detail: str = ""
 
 

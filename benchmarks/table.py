@@ -86,16 +86,28 @@ def run_case(case: case_catalogue.Case, engines: List[peers.Engine], repeat: int
         log(f"  {case.name:>16} {engine.name:>22}: {result.status:<10} "
             f"{_cell(result)} {cpu} {result.message}", file=sys.stderr, flush=True)
 
-    ref = results.get(reference.name)
-    if check and ref is not None and ref.status == OK:
-        ref_dgms = load_diagrams(ref.diagrams_path)
-        for engine in order:
-            result = results[engine.name]
-            if engine.name == reference.name or result.status != OK:
-                continue
-            outcome = compare(load_diagrams(result.diagrams_path), ref_dgms, engine.precision)
-            result.equal, result.check_detail = outcome.equal, outcome.detail
+    if check:
+        _check_against_reference(order, results)
     return {name: results[name] for name in names}
+
+
+def _check_against_reference(order: List[peers.Engine], results: Dict[str, RunResult]) -> None:
+    """Compare every finished run with toposcope's diagrams -- or, when toposcope
+    itself did not finish, with the first finished float64 peer's, so that the
+    peers are still checked against each other."""
+    candidates = (peers.REFERENCE, *peers.FALLBACK_REFERENCES)
+    ref = next((results[name] for name in candidates
+                if name in results and results[name].status == OK), None)
+    if ref is None:
+        return
+    ref_dgms = load_diagrams(ref.diagrams_path)
+    for engine in order:
+        result = results[engine.name]
+        if engine.name == ref.engine or result.status != OK:
+            continue
+        outcome = compare(load_diagrams(result.diagrams_path), ref_dgms, engine.precision)
+        result.equal, result.reference = outcome.equal, ref.engine
+        result.check_detail = outcome.detail
 
 
 def _cell(result: RunResult, time_attribute: str = "time_s") -> str:
@@ -146,7 +158,12 @@ def _notes(rows: Dict[str, Dict[str, RunResult]]) -> List[str]:
     for row in rows.values():
         for result in row.values():
             if result.equal is False:
-                notes.append(f"- ≠ {result.case} / {result.engine}: {result.check_detail}")
+                notes.append(f"- ≠ {result.case} / {result.engine} against "
+                             f"{result.reference or peers.REFERENCE}: "
+                             f"{result.check_detail}")
+            elif result.equal and result.reference not in ("", peers.REFERENCE):
+                notes.append(f"- {result.case} / {result.engine}: checked against "
+                             f"{result.reference} (toposcope did not finish)")
             elif result.status in ("error", INFEASIBLE):
                 notes.append(f"- {result.case} / {result.engine}: {result.message}")
     return notes
