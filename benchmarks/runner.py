@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -116,14 +117,23 @@ def run_in_subprocess(case: str, engine: str, repeat: int = 1, timeout_s: float 
         return RunResult(case, engine, OOM, peak_mb=peak_mb,
                          message=f"> {memory_limit_mb:.0f} MB")
     if child.returncode != 0 or not os.path.exists(out_json):
-        last = tail.splitlines()[-1] if tail else f"exit status {child.returncode}"
-        return RunResult(case, engine, ERROR, peak_mb=peak_mb, message=last)
+        return RunResult(case, engine, ERROR, peak_mb=peak_mb,
+                         message=_error_line(tail) or f"exit status {child.returncode}")
     with open(out_json) as handle:
         report = json.load(handle)
     best = int(np.argmin(report["times_s"]))
     return RunResult(case, engine, OK, time_s=report["times_s"][best], times_s=report["times_s"],
                      cpu_s=report["cpu_s"][best], peak_mb=peak_mb,
                      baseline_mb=report["baseline_mb"], diagrams_path=out_npz)
+
+
+def _error_line(stderr_tail: str) -> str:
+    """The exception line of a traceback (``TypeError: ...``), else the last line."""
+    lines = [line.strip() for line in stderr_tail.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b", line):
+            return line[:300]
+    return lines[-1][:300] if lines else ""
 
 
 def load_diagrams(path: str) -> List[np.ndarray]:

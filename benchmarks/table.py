@@ -134,7 +134,8 @@ def _ratio(row: Dict[str, RunResult], attribute: str) -> str:
     if not valid:
         return "–"
     best = min(valid, key=lambda r: getattr(r, attribute))
-    return f"{getattr(ref, attribute) / getattr(best, attribute):.2g}× ({best.engine})"
+    ratio = getattr(ref, attribute) / getattr(best, attribute)
+    return f"{ratio:.2g}× ({best.engine})" if ratio < 10 else f"{ratio:.0f}× ({best.engine})"
 
 
 def markdown_table(rows: Dict[str, Dict[str, RunResult]], engine_names: List[str],
@@ -169,20 +170,27 @@ def _notes(rows: Dict[str, Dict[str, RunResult]]) -> List[str]:
     return notes
 
 
-def reprint(path: str, time_attribute: str) -> int:
-    """Print the table of a saved ``--json`` run."""
-    payload = json.loads(Path(path).read_text())
+def reprint(paths: List[str], time_attribute: str) -> int:
+    """Print one table from one or more saved ``--json`` runs (later files win)."""
     rows: Dict[str, Dict[str, RunResult]] = {}
-    for record in payload["results"]:
-        rows.setdefault(record["case"], {})[record["engine"]] = RunResult(**record)
-    engine_names = list(next(iter(rows.values())).keys()) if rows else []
-    load = payload.get("load_average") or [float("nan")] * 2
-    print(f"Measured {payload['started_utc'][:16]} UTC on {payload['machine']}; "
-          f"{'wall' if time_attribute == 'time_s' else 'CPU'} seconds "
-          f"(best of {payload['repeat']}) / peak RSS MB; "
-          f"load average {load[0]:.1f} before, {load[1]:.1f} after.")
-    print(f"Versions: {payload['versions']} "
-          f"(toposcope at {payload.get('toposcope_revision', '?')}).\n")
+    engine_names: List[str] = []
+    for path in paths:
+        payload = json.loads(Path(path).read_text())
+        load = payload.get("load_average") or [float("nan")] * 2
+        print(f"- {Path(path).name}: measured {payload['started_utc'][:16]} UTC on "
+              f"{payload['machine']}; best of {payload['repeat']}; load average "
+              f"{load[0]:.1f} before, {load[1]:.1f} after; {payload['versions']} "
+              f"(toposcope at {payload.get('toposcope_revision', '?')})")
+        for record in payload["results"]:
+            result = RunResult(**record)
+            rows.setdefault(result.case, {})[result.engine] = result
+            if result.engine not in engine_names:
+                engine_names.append(result.engine)
+    for row in rows.values():  # engines a file did not run
+        for name in engine_names:
+            row.setdefault(name, RunResult(next(iter(row.values())).case, name, "not run"))
+    unit = "wall" if time_attribute == "time_s" else "CPU"
+    print(f"\nCells: {unit} seconds / peak RSS MB of a fresh process.\n")
     print(markdown_table(rows, engine_names, time_attribute))
     notes = _notes(rows)
     if notes:
@@ -207,7 +215,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="kill a run whose RSS passes this")
     parser.add_argument("--no-check", action="store_true", help="skip the diagram check")
     parser.add_argument("--json", help="write every measurement to this file")
-    parser.add_argument("--from-json", help="only re-print the table of an earlier --json run")
+    parser.add_argument("--from-json", nargs="+",
+                        help="only print one table from earlier --json runs")
     parser.add_argument("--metric", choices=["wall", "cpu"], default="wall",
                         help="time shown: wall seconds (default) or CPU seconds of the call "
                              "(less sensitive to a busy machine; counts every thread)")
