@@ -287,8 +287,9 @@ def approximate_rips(
         ccl.append(mapped)
     return ApproximateRipsResult(
         dgms=res.dgms,
-        birth_simplices=[to_input(s) for s in res.birth_simplices],
-        death_simplices=[to_input(s) for s in res.death_simplices],
+        # None when the engine collapsed edges first (it then reports no critical simplices).
+        birth_simplices=None if res.birth_simplices is None else [to_input(s) for s in res.birth_simplices],
+        death_simplices=None if res.death_simplices is None else [to_input(s) for s in res.death_simplices],
         cocycles=ccl,
         num_edges=res.num_edges,
         threshold=res.threshold,

@@ -44,11 +44,12 @@ def _check_k(k, n: int) -> int:
         return n
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"k must be an integer, got {k!r}")
+    k = int(k)
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     if k > n:
         raise ValueError(f"k={k} is larger than the number of points ({n})")
-    return int(k)
+    return k
 
 
 def _check_eps(eps) -> float:
@@ -63,6 +64,7 @@ def _check_eps(eps) -> float:
 def _check_start(start, n: int) -> int:
     if isinstance(start, bool) or not isinstance(start, numbers.Integral):
         raise TypeError(f"start must be an integer, got {start!r}")
+    start = int(start)
     if not 0 <= start < n:
         raise ValueError(f"start must be in [0, {n}), got {start}")
     return int(start)
@@ -137,7 +139,7 @@ def farthest_point_sampling(
             raise ValueError(f"a distance matrix must be square, got shape {X.shape}")
         if X.ndim not in (1, 2):
             raise ValueError("distances must be a square matrix or a condensed vector")
-        D = np.ascontiguousarray(X, dtype=dt)
+        D: Any = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(D, "the distance matrix")
         if (D < 0).any():
             raise ValueError("the distance matrix has negative entries")
@@ -156,7 +158,7 @@ def farthest_point_sampling(
     k_, start_ = _check_k(k, n), _check_start(start, n)
     eps_ = _check_eps(eps)
     if metric in ("euclidean", "l2"):
-        P = np.ascontiguousarray(X, dtype=dt)
+        P: Any = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")
         return _core.farthest_points(P, k_, eps_, start_, n_threads_c)
     if metric == "cosine":
@@ -196,7 +198,7 @@ def _fps_torch(X, k, eps, start, metric, distance_matrix, device) -> Tuple[np.nd
     import torch
 
     dev = torch.device(device)
-    T = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.asarray(X))
+    T = X.detach() if isinstance(X, torch.Tensor) else torch.from_numpy(np.asarray(X))
     if T.is_complex() or T.dtype == torch.bool:
         raise TypeError(f"expected a real numeric tensor, got {T.dtype}")
     precomputed = distance_matrix or metric == "precomputed"
