@@ -10,7 +10,10 @@ def split_diagram(dgm, min_length: float = 0.0):
     essential = np.isinf(dgm[:, 1])
     finite = dgm[~essential]
     finite = finite[finite[:, 1] - finite[:, 0] > min_length]
-    order = np.lexsort((finite[:, 1], finite[:, 0]))
+    # Sort on values rounded to ~1e-10 relative: two engines may differ in the last
+    # bit of a tied birth, which must not swap the rows being compared.
+    key = np.round(finite, 10 - np.floor(np.log10(np.abs(finite).max() + 1.0)).astype(int)) if len(finite) else finite
+    order = np.lexsort((key[:, 1], key[:, 0])) if len(finite) else np.zeros(0, dtype=int)
     return finite[order], np.sort(dgm[essential, 0])
 
 

@@ -22,19 +22,14 @@ std::vector<value_t> euclidean_square(const value_t* points, index_t n, index_t 
             value_t* row = out.data() + i * n;
             for (index_t j = i + 1; j < n; ++j) {
                 const value_t* q = points + j * d;
-                // Four partial sums: the compiler can vectorise them without -ffast-math.
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                index_t k = 0;
-                for (; k + 4 <= d; k += 4) {
-                    const double a = double(p[k]) - double(q[k]), b = double(p[k + 1]) - double(q[k + 1]);
-                    const double c = double(p[k + 2]) - double(q[k + 2]), e = double(p[k + 3]) - double(q[k + 3]);
-                    s0 += a * a; s1 += b * b; s2 += c * c; s3 += e * e;
-                }
-                for (; k < d; ++k) {
+                // One sequential sum, as gudhi and scipy do: distances then agree
+                // to the last bit, and so do the orders of tied bars.
+                double s = 0;
+                for (index_t k = 0; k < d; ++k) {
                     const double a = double(p[k]) - double(q[k]);
-                    s0 += a * a;
+                    s += a * a;
                 }
-                row[j] = static_cast<value_t>(std::sqrt((s0 + s1) + (s2 + s3)));
+                row[j] = static_cast<value_t>(std::sqrt(s));
             }
         }
     });
