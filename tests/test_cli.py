@@ -202,6 +202,18 @@ def test_diagram_json_npz_and_options(tmp_path):
         np.testing.assert_allclose(z["dgm_1"], ref[1])
         assert int(z["coeff"]) == 3
 
+    # The octahedron's boundary is a 2-sphere from sqrt(2) to 2, with or without edge collapse.
+    np.save(tmp_path / "octahedron.npy", np.vstack([np.eye(3), -np.eye(3)]))
+    runs = toposcope_many(*[["diagram", "octahedron.npy", "--maxdim", "2", "--collapse", c, "--npz", f"{c}.npz"]
+                            for c in ("on", "off")], cwd=tmp_path)
+    for res in runs:
+        assert res.returncode == 0, res.stderr
+        h2 = parse_bars(res.stdout)[2]
+        assert len(h2) == 1 and h2[0] == pytest.approx((np.sqrt(2), 2.0), rel=1e-5)
+    with np.load(tmp_path / "on.npz") as on, np.load(tmp_path / "off.npz") as off:
+        np.testing.assert_allclose(on["dgm_2"], off["dgm_2"])
+        assert "death_simplices_2" in off.files and "death_simplices_2" not in on.files
+
     sparse_lines = "\n".join(f"{i} {(i + 1) % 6} 1.0" for i in range(6))  # a hexagon of edges
     (tmp_path / "hexagon.sparse").write_text(sparse_lines + "\n")
     hexagon = toposcope("diagram", "hexagon.sparse", "--format", "sparse", cwd=tmp_path)

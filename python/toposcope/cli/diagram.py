@@ -58,6 +58,9 @@ def register(subparsers) -> None:
     p.add_argument("--key", default=None, help="array name inside an .npz file (default: its first array)")
     topology_options(p)
     p.add_argument("--threads", type=int, default=None, metavar="N", help="threads (default: all cores)")
+    p.add_argument("--collapse", choices=("auto", "on", "off"), default="auto",
+                   help="edge collapse before computing: auto (the engine decides: from H2 up), on, off; "
+                        "the diagrams are the same, only the time differs (and --npz then has no simplices)")
     p.add_argument("--json", metavar="PATH", default=None,
                    help="write the diagrams as JSON to PATH ('-' for stdout instead of the bars)")
     p.add_argument("--npz", metavar="PATH", default=None,
@@ -216,8 +219,9 @@ def save_npz(path: str, result) -> None:
     arrays = {}
     for dim, dgm in enumerate(result.dgms):
         arrays[f"dgm_{dim}"] = dgm
-        arrays[f"birth_simplices_{dim}"] = result.birth_simplices[dim]
-        arrays[f"death_simplices_{dim}"] = result.death_simplices[dim]
+        if result.birth_simplices is not None:  # None after an edge collapse
+            arrays[f"birth_simplices_{dim}"] = result.birth_simplices[dim]
+            arrays[f"death_simplices_{dim}"] = result.death_simplices[dim]
     np.savez_compressed(path, threshold=result.threshold, coeff=result.coeff,
                         n_points=result.n_points, **arrays)
 
@@ -241,7 +245,7 @@ def run_diagram(args: argparse.Namespace) -> int:
     options = dict(maxdim=1 if args.maxdim is None else args.maxdim,
                    threshold=np.inf if args.threshold is None else args.threshold,
                    coeff=2 if args.coeff is None else args.coeff,
-                   n_threads=args.threads)
+                   n_threads=args.threads, collapse={"auto": None, "on": True, "off": False}[args.collapse])
     metric = args.metric or "euclidean"
     if kind != "points" and args.metric not in (None, "precomputed"):
         raise UsageError(f"--metric {args.metric} applies to point clouds; {args.file} was read as distances")
