@@ -52,6 +52,7 @@ public:
     using entry_t = entry<value_t>;
 
     void clear() {
+        release_spare_buffers();
         pending_.index = -1;
         owned_used_ = 0;
         sorted_.clear();
@@ -67,6 +68,7 @@ public:
     }
     void add_heap_stream(const prime_field& field) {
         lazily_sorted<value_t>& s = owned_[owned_used_];
+        account(owned_used_);
         if (s.entries.empty()) return;
         s.restart();
         ++owned_used_;
@@ -111,8 +113,32 @@ private:
         lazily_sorted<value_t>& s = owned_[owned_used_++];
         s.entries.assign(1, e);
         s.sorted = 1;
+        account(owned_used_ - 1);
         sorted_.push_back({&s, 0, 1});
         push_top(e, sorted_.size() - 1);
+    }
+
+    // Owned buffers are reused between columns, but each keeps the largest
+    // capacity it ever had: after a few long reductions the idle capacity
+    // dwarfs what any one column holds (3.5 GB retained against 355 MB live on
+    // 2,000 uniform points in R^50). Free them when the retained capacity is
+    // more than twice what the last column used.
+    void release_spare_buffers() {
+        if (capacity_ <= 2 * live_ + (std::size_t(1) << 20)) {
+            live_ = 0;
+            return;
+        }
+        for (auto& s : owned_) std::vector<entry<value_t>>().swap(s.entries);
+        slot_capacity_.assign(owned_.size(), 0);
+        capacity_ = live_ = 0;
+    }
+    // Called once an owned slot is filled: keeps the totals above up to date in O(1).
+    void account(std::size_t slot) {
+        if (slot_capacity_.size() < owned_.size()) slot_capacity_.resize(owned_.size(), 0);
+        const std::size_t c = owned_[slot].entries.capacity();
+        capacity_ += c - slot_capacity_[slot];
+        slot_capacity_[slot] = c;
+        live_ += owned_[slot].entries.size();
     }
 
     struct sorted_stream {
@@ -143,6 +169,8 @@ private:
 
     std::deque<lazily_sorted<value_t>> owned_;  // reused between columns; a deque keeps addresses stable
     std::size_t owned_used_ = 0;
+    std::vector<std::size_t> slot_capacity_;  // capacity of each owned slot when last filled
+    std::size_t capacity_ = 0, live_ = 0;     // their sum; entries filled for the current column
     std::vector<sorted_stream> sorted_;
     std::vector<head_t> top_;
     entry_t pending_{value_t(0), -1, 0};
