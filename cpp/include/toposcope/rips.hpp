@@ -2,7 +2,9 @@
 // reduction per dimension with clearing between dimensions.
 #pragma once
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "columns.hpp"
@@ -19,6 +21,8 @@ struct rips_options {
     bool cocycles = false;
     int n_threads = 0;                      // 0: all hardware threads
     bool collapse = false;                  // edge-collapse the graph first (see edge_collapse.hpp)
+    double dense_above = 0.3;               // after a collapse, edges kept (fraction of all pairs) from
+                                            // which the dense engine computes the rest
     std::function<void()> check_interrupt;  // may throw to abort
 };
 
@@ -50,15 +54,31 @@ result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename ri
     }
     const index_t before = static_cast<index_t>(edges.size());
     edges = edge_collapser<value_t>(n, std::move(edges)).run();
-    std::vector<index_t> rows(edges.size()), cols(edges.size());
-    std::vector<value_t> values(edges.size()), births;
-    for (std::size_t e = 0; e < edges.size(); ++e) { rows[e] = edges[e].u; cols[e] = edges[e].v; values[e] = edges[e].value; }
+    std::vector<value_t> births;
     if (dist.has_births()) {
         births.resize(n);
         for (index_t i = 0; i < n; ++i) births[i] = dist.vertex_birth(i);
     }
-    sparse_distance_matrix<value_t> collapsed(n, rows, cols, values, std::move(births));
     opt.collapse = false;
+    // A collapse that leaves a dense graph (points on a sphere lose few edges)
+    // is computed by the dense engine, which is several times faster there
+    // than neighbour-list intersection; removed edges lie beyond the threshold.
+    const double complete = 0.5 * double(n) * double(n - 1);
+    if (std::isfinite(double(threshold)) && double(edges.size()) >= opt.dense_above * complete) {
+        std::vector<value_t> square(std::size_t(n) * std::size_t(n), std::numeric_limits<value_t>::infinity());
+        for (index_t i = 0; i < n; ++i) square[std::size_t(i) * n + i] = 0;
+        for (const auto& e : edges) square[std::size_t(e.u) * n + e.v] = square[std::size_t(e.v) * n + e.u] = e.value;
+        edges = {};
+        dense_distance_matrix<value_t> collapsed(std::move(square), n, std::move(births));
+        auto result = compute_persistence(collapsed, threshold, opt);
+        result.num_edges = before;
+        return result;
+    }
+    std::vector<index_t> rows(edges.size()), cols(edges.size());
+    std::vector<value_t> values(edges.size());
+    for (std::size_t e = 0; e < edges.size(); ++e) { rows[e] = edges[e].u; cols[e] = edges[e].v; values[e] = edges[e].value; }
+    edges = {};
+    sparse_distance_matrix<value_t> collapsed(n, rows, cols, values, std::move(births));
     auto result = compute_persistence(collapsed, threshold, opt);
     result.num_edges = before;
     return result;
