@@ -22,7 +22,11 @@ public:
     index_t max_vertex(index_t idx, index_t k, index_t top) const {
         if (k == 1) return std::min(idx, top - 1);
         double guess;
+        // cbrt and two square roots are several times cheaper than pow, and
+        // triangles and tetrahedra are what the reductions decode most.
         if (k == 2) guess = std::floor(0.5 + std::sqrt(2.0 * double(idx) + 0.25));
+        else if (k == 3) guess = std::floor(std::cbrt(6.0 * double(idx)) + 1.0);
+        else if (k == 4) guess = std::floor(std::sqrt(std::sqrt(24.0 * double(idx))) + 1.5);
         else {
             double fact = 1;
             for (index_t j = 2; j <= k; ++j) fact *= double(j);
