@@ -49,12 +49,16 @@ from . import _validation as V
 from ._engine import rips
 from .sampling import farthest_point_sampling
 
-try:  # scikit-learn gives ripser.py's exact metric vocabulary; it is optional here.
-    from sklearn.base import TransformerMixin as _TransformerBase
-    from sklearn.metrics import pairwise_distances as _sk_pairwise_distances
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    _TransformerBase = object
-    _sk_pairwise_distances = None
+
+def _sk_pairwise_distances():
+    """scikit-learn's ``pairwise_distances`` (ripser.py's exact metric vocabulary),
+    or None without scikit-learn. Imported on first use: importing scikit-learn
+    costs ~0.6 s and ~90 MB, which ``import toposcope`` should not pay."""
+    try:
+        from sklearn.metrics import pairwise_distances
+    except ImportError:  # pragma: no cover - exercised only without scikit-learn
+        return None
+    return pairwise_distances
 
 __all__ = ["ripser", "lower_star_img", "correlation_to_distance", "Rips"]
 
@@ -85,8 +89,9 @@ def _distances_to(X, rows, metric) -> np.ndarray:
     if isinstance(metric, str) and metric in _EUCLIDEAN and not sparse.issparse(X):
         P = np.asarray(X, dtype=np.float64)
         return cdist(P[rows], P)
-    if _sk_pairwise_distances is not None:
-        return _sk_pairwise_distances(X[rows], X, metric=metric)
+    pairwise_distances = _sk_pairwise_distances()
+    if pairwise_distances is not None:
+        return pairwise_distances(X[rows], X, metric=metric)
     P = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
     name = _SCIPY_NAMES.get(metric, metric) if isinstance(metric, str) else metric
     return cdist(P[rows], P, metric=name)
@@ -96,8 +101,9 @@ def _pairwise(X, metric) -> np.ndarray:
     """The full (n, n) distance matrix of a point cloud under ``metric``."""
     if isinstance(metric, str) and metric in _EUCLIDEAN and not sparse.issparse(X):
         return squareform(pdist(np.asarray(X, dtype=np.float64)))
-    if _sk_pairwise_distances is not None:
-        return _sk_pairwise_distances(X, metric=metric)
+    pairwise_distances = _sk_pairwise_distances()
+    if pairwise_distances is not None:
+        return pairwise_distances(X, metric=metric)
     P = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
     name = _SCIPY_NAMES.get(metric, metric) if isinstance(metric, str) else metric
     return squareform(pdist(P, metric=name))
@@ -415,8 +421,12 @@ def correlation_to_distance(C, check_input: bool = True) -> np.ndarray:
     return D
 
 
-class Rips(_TransformerBase):
+class Rips:
     """scikit-learn style interface to `ripser` (same arguments as ripser.py's ``Rips``).
+
+    It follows scikit-learn's estimator protocol (``get_params``/``set_params``,
+    ``fit``/``transform``/``fit_transform``), so it works in pipelines and with
+    ``sklearn.base.clone``, without importing scikit-learn.
 
     Parameters
     ----------
@@ -447,6 +457,24 @@ class Rips(_TransformerBase):
                 f"Rips(maxdim={maxdim}, thresh={thresh}, coeff={coeff}, do_cocycles={do_cocycles}, "
                 f"n_perm = {n_perm}, verbose={verbose})"
             )
+
+    _PARAMS = ("maxdim", "thresh", "coeff", "do_cocycles", "n_perm", "verbose")
+
+    def get_params(self, deep=True):
+        """The constructor's parameters (scikit-learn estimator protocol)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns ``self``."""
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"invalid parameter {name!r} for Rips; valid: {', '.join(self._PARAMS)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Rips({args})"
 
     def fit(self, X, y=None, distance_matrix=False, metric="euclidean"):
         """Compute the diagrams of ``X`` and return ``self`` (for pipelines)."""
