@@ -373,3 +373,27 @@ def test_metric_precomputed_means_distance_matrix():
     D = squareform(pdist(X))
     ours = no_warnings(ts.ripser, D, metric="precomputed", maxdim=2)
     assert_diagrams_close(ours["dgms"], ts.ripser(D, distance_matrix=True, maxdim=2)["dgms"], rtol=0, atol=0)
+
+
+def test_rips_estimator_protocol_and_clone():
+    """Rips follows scikit-learn's estimator protocol without subclassing its classes."""
+    sklearn_base = pytest.importorskip("sklearn.base")
+    from toposcope import Rips
+
+    est = Rips(maxdim=2, thresh=1.5, coeff=3, verbose=False)
+    assert est.get_params() == {"maxdim": 2, "thresh": 1.5, "coeff": 3, "do_cocycles": False,
+                                "n_perm": None, "verbose": False}
+    copy = sklearn_base.clone(est)
+    assert copy is not est and copy.get_params() == est.get_params()
+    assert est.set_params(maxdim=1) is est and est.maxdim == 1
+    with pytest.raises(ValueError, match="invalid parameter"):
+        est.set_params(bogus=1)
+
+
+def test_import_does_not_load_scikit_learn():
+    import subprocess
+    import sys
+
+    code = "import sys, toposcope; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
