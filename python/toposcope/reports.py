@@ -250,6 +250,17 @@ def load_experiment(folder) -> Dict[str, Any]:
 
 # --------------------------------------------------------------------------- plots
 
+def _save_figure(fig, path: Path, title: str) -> Path:
+    """Title, lay out, write as PNG and free the figure (every plot here ends so)."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _plt():
     import matplotlib
 
@@ -282,11 +293,7 @@ def plot_trajectories(wide, path: Path, title: str = "per-layer topology") -> Pa
     for ax in list(axes.flat)[len(metrics):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, title)
 
 
 def _finite_max(dgms_per_layer) -> float:
@@ -323,11 +330,7 @@ def plot_diagrams(model: ModelRecord, path: Path) -> Path:
         ax.legend(fontsize=7, loc="lower right")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.suptitle(f"{model.name}: persistence diagrams (distances in normalised units; ▲ = never dies)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, f"{model.name}: persistence diagrams (distances in normalised units; ▲ = never dies)")
 
 
 def plot_barcodes(model: ModelRecord, path: Path, dim: int = 1, top: int = 40) -> Path:
@@ -354,11 +357,7 @@ def plot_barcodes(model: ModelRecord, path: Path, dim: int = 1, top: int = 40) -
         ax.set_xlabel("filtration value", fontsize=8)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.suptitle(f"{model.name}: H{dim} barcodes")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, f"{model.name}: H{dim} barcodes")
 
 
 def plot_betti_curves(model: ModelRecord, path: Path, samples: int = 200) -> Path:
@@ -382,11 +381,7 @@ def plot_betti_curves(model: ModelRecord, path: Path, samples: int = 200) -> Pat
         if dim == 0:
             ax.set_yscale("log")
     axes[0, -1].legend(fontsize=7, title="layer", title_fontsize=8)
-    fig.suptitle(f"{model.name}: Betti curves (darker = earlier layer)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, f"{model.name}: Betti curves (darker = earlier layer)")
 
 
 def layer_distance_matrices(model: ModelRecord) -> Dict[int, np.ndarray]:
@@ -415,11 +410,7 @@ def plot_layer_distances(model: ModelRecord, matrices: Dict[int, np.ndarray], pa
                             color="white" if D[i, j] > 0.6 * D.max() else "black")
         ax.set_title(f"H{dim} bottleneck distance")
         fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.suptitle(f"{model.name}: distances between layers' diagrams")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, f"{model.name}: distances between layers' diagrams")
 
 
 # --------------------------------------------------------------------------- report
