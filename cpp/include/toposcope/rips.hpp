@@ -60,6 +60,11 @@ result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename ri
         for (index_t i = 0; i < n; ++i) births[i] = dist.vertex_birth(i);
     }
     opt.collapse = false;
+    auto finish = [&](const auto& collapsed) {
+        auto result = compute_persistence(collapsed, threshold, opt);
+        result.num_edges = before;
+        return result;
+    };
     // A collapse that leaves a dense graph (points on a sphere lose few edges)
     // is computed by the dense engine, which is several times faster there
     // than neighbour-list intersection; removed edges lie beyond the threshold.
@@ -69,19 +74,13 @@ result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename ri
         for (index_t i = 0; i < n; ++i) square[std::size_t(i) * n + i] = 0;
         for (const auto& e : edges) square[std::size_t(e.u) * n + e.v] = square[std::size_t(e.v) * n + e.u] = e.value;
         edges = {};
-        dense_distance_matrix<value_t> collapsed(std::move(square), n, std::move(births));
-        auto result = compute_persistence(collapsed, threshold, opt);
-        result.num_edges = before;
-        return result;
+        return finish(dense_distance_matrix<value_t>(std::move(square), n, std::move(births)));
     }
     std::vector<index_t> rows(edges.size()), cols(edges.size());
     std::vector<value_t> values(edges.size());
     for (std::size_t e = 0; e < edges.size(); ++e) { rows[e] = edges[e].u; cols[e] = edges[e].v; values[e] = edges[e].value; }
     edges = {};
-    sparse_distance_matrix<value_t> collapsed(n, rows, cols, values, std::move(births));
-    auto result = compute_persistence(collapsed, threshold, opt);
-    result.num_edges = before;
-    return result;
+    return finish(sparse_distance_matrix<value_t>(n, rows, cols, values, std::move(births)));
 }
 
 template <class Matrix>
