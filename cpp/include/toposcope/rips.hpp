@@ -5,11 +5,13 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "columns.hpp"
 #include "edge_collapse.hpp"
 #include "h0.hpp"
+#include "ordered_reduction.hpp"
 #include "points.hpp"
 #include "reduction.hpp"
 
@@ -21,6 +23,7 @@ struct rips_options {
     bool cocycles = false;
     int n_threads = 0;                      // 0: all hardware threads
     bool collapse = false;                  // edge-collapse the graph first (see edge_collapse.hpp)
+    bool ordered = true;                    // dense input: visit coboundaries in filtration order
     double dense_above = 0.3;               // after a collapse, edges kept (fraction of all pairs) from
                                             // which the dense engine computes the rest
     std::function<void()> check_interrupt;  // may throw to abort
@@ -119,9 +122,21 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         std::vector<diameter_index<value_t>> simplices = std::move(batch.simplices);
 
         cohomology_reducer<Matrix> reducer(filt, opt.cocycles, opt.check_interrupt);
+        std::unique_ptr<neighbor_order<value_t>> order;
+        if constexpr (!Matrix::is_sparse)
+            if (opt.ordered) order = std::make_unique<neighbor_order<value_t>>(dist, threshold);
         for (index_t dim = 1; dim <= opt.max_dim; ++dim) {
             pivot_map pivots;
-            reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
+            if constexpr (!Matrix::is_sparse) {
+                if (order) {
+                    ordered_cohomology_reducer<value_t>(filt, *order, opt.cocycles, opt.check_interrupt)
+                        .reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
+                } else {
+                    reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
+                }
+            } else {
+                reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
+            }
             if (dim == opt.max_dim) break;
             std::vector<diameter_index<value_t>>().swap(columns);
             auto next = assemble_columns(filt, simplices, dim + 1, pivots, dim + 1 < opt.max_dim, opt.n_threads);
