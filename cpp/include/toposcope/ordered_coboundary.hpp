@@ -95,16 +95,16 @@ public:
             slot& sl = slots_[s];
             if (sl.coefficient != 0) {
                 sl.coefficient = field_.add(sl.coefficient, simplex.coefficient);
-                if (sl.coefficient == 0) ++sl.generation;  // its cursors go stale
+                // A zero coefficient leaves its cursors in the heap, contributing nothing.
+                for (std::uint32_t c = sl.first_cursor; c < sl.end_cursor; ++c) cursors_[c].coefficient = sl.coefficient;
                 return;
             }
-            sl.coefficient = simplex.coefficient;  // revived: its old cursors are stale
+            sl.coefficient = simplex.coefficient;  // revived: fresh cursors from the bound
             open_cursors(s, bound);
             return;
         }
         const std::uint32_t id = static_cast<std::uint32_t>(slots_.size());
-        slots_.push_back(slot{simplex.index, simplex.diameter, simplex.coefficient, 0,
-                              static_cast<std::uint32_t>(vertices_.size())});
+        slots_.push_back(slot{simplex.index, simplex.diameter, simplex.coefficient, 0, 0});
         index_.insert(simplex.index, id);
         codec_.vertices(simplex.index, dim_, verts_);
         vertices_.insert(vertices_.end(), verts_.begin(), verts_.end());
@@ -125,22 +125,24 @@ public:
     entry_t pivot() {
         while (!heap_.empty()) {
             const head top = heap_.front();
+            // Entries equal to the front form a subtree at the heap's root: sum
+            // them in place, so that a pivot that stands costs no heap moves.
             coefficient_t sum = 0;
-            group_.clear();
+            stack_.assign(1, 0);
+            while (!stack_.empty()) {
+                const std::size_t i = stack_.back();
+                stack_.pop_back();
+                if (i >= heap_.size() || heap_[i].index != top.index) continue;
+                sum = field_.add(sum, contribution(heap_[i]));
+                for (std::size_t c = arity * i + 1; c <= arity * i + arity; ++c) stack_.push_back(c);
+            }
+            if (sum != 0) return entry_t{top.diameter, top.index, sum};
+            // They cancel: move each on to its next cofacet.
             while (!heap_.empty() && heap_.front().index == top.index) {
-                const head h = pop();
-                const cursor& c = cursors_[h.cursor];
-                const slot& sl = slots_[c.slot];
-                if (c.generation != sl.generation) continue;  // its simplex left the column
-                sum = field_.add(sum, field_.mul(sl.coefficient, field_.sign(h.below)));
-                group_.push_back(h);
+                head& h = heap_.front();
+                if (is_live(h) && next_head(h.cursor, nullptr, false, h)) sift_down(0);
+                else pop_front();
             }
-            if (group_.empty()) continue;
-            if (sum != 0) {
-                for (const head& h : group_) push(h);
-                return entry_t{top.diameter, top.index, sum};
-            }
-            for (const head& h : group_) advance(h.cursor, nullptr);
         }
         return entry_t{value_t(0), -1, 0};
     }
@@ -157,13 +159,13 @@ private:
         index_t index;
         value_t diameter;
         coefficient_t coefficient;
-        std::uint32_t generation;
-        std::uint32_t first_vertex;  // into vertices_ (dim + 1 of them); offsets_ has dim + 2 from first_vertex + slot number
+        std::uint32_t first_cursor, end_cursor;  // its current cursors, consecutive in cursors_
     };
     struct cursor {
-        std::uint32_t slot, generation;
+        std::uint32_t slot;
         std::uint32_t pos, end;
-        std::int32_t vertex;  // which vertex's neighbours it reads; -1: the equal-diameter cofacets in flat_
+        std::int16_t vertex;         // which vertex's neighbours it reads; -1: the equal-diameter cofacets in flat_
+        coefficient_t coefficient;   // its simplex's, kept here so that the heap reads one record; 0 once stale
     };
     struct head {
         value_t diameter;
@@ -172,12 +174,14 @@ private:
         std::uint32_t below;  // vertices of the simplex below w: the sign is (-1)^below
     };
 
-    const index_t* verts_of(const slot& sl) const { return vertices_.data() + sl.first_vertex; }
+    const index_t* verts_of(std::uint32_t s) const { return vertices_.data() + std::size_t(s) * (dim_ + 1); }
     const index_t* offsets_of(std::uint32_t s) const { return offsets_.data() + std::size_t(s) * (dim_ + 2); }
 
     void open_cursors(std::uint32_t s, const entry_t* bound) {
+        for (std::uint32_t c = slots_[s].first_cursor; c < slots_[s].end_cursor; ++c) cursors_[c].coefficient = 0;
+        slots_[s].first_cursor = static_cast<std::uint32_t>(cursors_.size());
         const slot& sl = slots_[s];
-        const index_t* v = verts_of(sl);
+        const index_t* v = verts_of(s);
         const value_t d = sl.diameter;
         const bool from_start = bound == nullptr || bound->diameter < d;
         if (from_start || bound->diameter == d) {
@@ -193,9 +197,9 @@ private:
             }
             std::sort(flat_.begin() + begin, flat_.end(), [](vertex_t a, vertex_t b) { return a > b; });
             if (flat_.size() > begin) {
-                cursors_.push_back(cursor{s, sl.generation, static_cast<std::uint32_t>(begin),
-                                          static_cast<std::uint32_t>(flat_.size()), -1});
-                advance(static_cast<std::uint32_t>(cursors_.size() - 1), from_start ? nullptr : bound, true);
+                cursors_.push_back(cursor{s, static_cast<std::uint32_t>(begin),
+                                          static_cast<std::uint32_t>(flat_.size()), -1, sl.coefficient});
+                start(static_cast<std::uint32_t>(cursors_.size() - 1), from_start ? nullptr : bound);
             }
         }
         for (index_t t = 0; t <= dim_; ++t) {
@@ -204,32 +208,32 @@ private:
                                             : order_.first_beyond(v[t], d, false);
             const std::size_t end = order_.of(v[t]).size();
             if (begin == end) continue;
-            cursors_.push_back(cursor{s, sl.generation, static_cast<std::uint32_t>(begin),
-                                      static_cast<std::uint32_t>(end), static_cast<std::int32_t>(t)});
-            advance(static_cast<std::uint32_t>(cursors_.size() - 1), after ? bound : nullptr, true);
+            cursors_.push_back(cursor{s, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end),
+                                      static_cast<std::int16_t>(t), sl.coefficient});
+            start(static_cast<std::uint32_t>(cursors_.size() - 1), after ? bound : nullptr);
         }
+        slots_[s].end_cursor = static_cast<std::uint32_t>(cursors_.size());
     }
 
     // Moves cursor c to its next cofacet not before `bound` (past its current
-    // one unless `first`) and pushes it on the heap; an exhausted cursor is dropped.
-    void advance(std::uint32_t c, const entry_t* bound, bool first = false) {
+    // one unless `first`); false when it has none left.
+    bool next_head(std::uint32_t c, const entry_t* bound, bool first, head& out) {
         cursor& cur = cursors_[c];
         if (!first) ++cur.pos;
         const std::uint32_t s = cur.slot;
-        const index_t* v = verts_of(slots_[s]);
+        const index_t* v = verts_of(s);
         const index_t* off = offsets_of(s);
         const value_t d = slots_[s].diameter;
         if (cur.vertex < 0) {
             for (; cur.pos < cur.end; ++cur.pos) {
-                const head h = make_head(c, flat_[cur.pos], d, v, off);
-                if (bound && before(h, *bound)) continue;
-                push(h);
-                return;
+                out = make_head(c, flat_[cur.pos], d, v, off);
+                if (bound && before(out, *bound)) continue;
+                return true;
             }
-            return;
+            return false;
         }
         const index_t t = cur.vertex;
-        const std::vector<vertex_t>& list = order_.of(v[t]);
+        const vertex_t* list = order_.of(v[t]).data();
         const value_t* row = dist_.row(v[t]);
         for (; cur.pos < cur.end; ++cur.pos) {
             const index_t w = list[cur.pos];
@@ -238,11 +242,21 @@ private:
             for (index_t u = 0; u < t && mine; ++u) mine = dist_(v[u], w) < delta;
             for (index_t u = t + 1; u <= dim_ && mine; ++u) mine = dist_(v[u], w) <= delta;
             if (!mine) continue;
-            const head h = make_head(c, w, delta, v, off);
-            if (bound && before(h, *bound)) continue;
-            push(h);
-            return;
+            out = make_head(c, w, delta, v, off);
+            if (bound && before(out, *bound)) continue;
+            return true;
         }
+        return false;
+    }
+
+    void start(std::uint32_t c, const entry_t* bound) {
+        head h;
+        if (next_head(c, bound, true, h)) push(h);
+    }
+
+    bool is_live(const head& h) const { return cursors_[h.cursor].coefficient != 0; }
+    coefficient_t contribution(const head& h) const {
+        return field_.mul(cursors_[h.cursor].coefficient, field_.sign(h.below));
     }
 
     head make_head(std::uint32_t c, index_t w, value_t diameter, const index_t* v, const index_t* off) const {
@@ -255,17 +269,44 @@ private:
     static bool before(const head& h, const entry_t& bound) {
         return h.diameter < bound.diameter || (h.diameter == bound.diameter && h.index > bound.index);
     }
-    // Heap order: the front is the entry first in the filtration.
-    static bool later(const head& a, const head& b) { return filtration_less(b, a); }
-    void push(const head& h) {
-        heap_.push_back(h);
-        std::push_heap(heap_.begin(), heap_.end(), later);
+    // A 4-ary min-heap in filtration order, by hand: pivot() reads the root's
+    // subtree and replaces the root in place; four children per node halve
+    // the depth, and a node's children share a cache line or two.
+    static constexpr std::size_t arity = 4;
+    static bool earlier(const head& a, const head& b) {
+        return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
     }
-    head pop() {
-        std::pop_heap(heap_.begin(), heap_.end(), later);
-        head h = heap_.back();
+    void push(const head& h) {
+        std::size_t i = heap_.size();
+        heap_.push_back(h);
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / arity;
+            if (!earlier(h, heap_[parent])) break;
+            heap_[i] = heap_[parent];
+            i = parent;
+        }
+        heap_[i] = h;
+    }
+    void pop_front() {
+        heap_.front() = heap_.back();
         heap_.pop_back();
-        return h;
+        if (!heap_.empty()) sift_down(0);
+    }
+    void sift_down(std::size_t i) {
+        const head h = heap_[i];
+        const std::size_t n = heap_.size();
+        while (true) {
+            const std::size_t first = arity * i + 1;
+            if (first >= n) break;
+            std::size_t best = first;
+            const std::size_t last = std::min(n, first + arity);
+            for (std::size_t c = first + 1; c < last; ++c)
+                if (earlier(heap_[c], heap_[best])) best = c;
+            if (!earlier(heap_[best], h)) break;
+            heap_[i] = heap_[best];
+            i = best;
+        }
+        heap_[i] = h;
     }
 
     const dense_distance_matrix<value_t>& dist_;
@@ -275,7 +316,8 @@ private:
     index_t dim_;
     std::vector<slot> slots_;
     std::vector<cursor> cursors_;
-    std::vector<head> heap_, group_;
+    std::vector<head> heap_;
+    std::vector<std::size_t> stack_;
     std::vector<index_t> vertices_, offsets_, verts_;
     std::vector<vertex_t> flat_;
     slot_index index_;
