@@ -8,7 +8,8 @@
 // Lists hold vertex numbers only (distances are read back from the matrix
 // rows), ordered by (distance, decreasing vertex) so that equal diameters come
 // in decreasing cofacet index, which is the filtration's tie order. A list is
-// sorted the first time a reduction asks for it.
+// sorted lazily, a growing prefix at a time: reductions mostly read the
+// neighbours just beyond a simplex's diameter, rarely the far end.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "distance_matrix.hpp"
+#include "parallel.hpp"
 
 namespace toposcope {
 
@@ -25,50 +27,136 @@ public:
     using vertex_t = std::uint32_t;
 
     neighbor_order(const dense_distance_matrix<value_t>& dist, value_t threshold)
-        : dist_(dist), threshold_(threshold), lists_(dist.size()), built_(dist.size(), 0) {}
+        : dist_(dist), threshold_(threshold), lists_(dist.size()), sorted_(dist.size(), 0), built_(dist.size(), 0) {}
 
-    // Neighbours of v within the threshold by increasing distance, ties by decreasing vertex.
-    const std::vector<vertex_t>& of(index_t v) {
+    // Number of neighbours of v within the threshold.
+    std::size_t size(index_t v) {
         if (!built_[v]) build(v);
-        return lists_[v];
+        return lists_[v].size();
     }
 
-    // First position in of(v) whose distance is > x (or >= x when inclusive).
+    // Neighbours of v in order, valid up to position `through` (inclusive) and
+    // beyond as far as has been sorted: call before reading a position.
+    const vertex_t* sorted_through(index_t v, std::size_t through) {
+        if (!built_[v]) build(v);
+        if (through >= sorted_[v]) extend(v, through);
+        return lists_[v].data();
+    }
+
+    // First position in v's order whose distance is > x (or >= x when inclusive).
     std::size_t first_beyond(index_t v, value_t x, bool inclusive) {
-        const std::vector<vertex_t>& list = of(v);
+        if (!built_[v]) build(v);
+        const std::vector<vertex_t>& list = lists_[v];
         const value_t* row = dist_.row(v);
-        if (inclusive)
-            return std::partition_point(list.begin(), list.end(), [&](vertex_t u) { return row[u] < x; }) - list.begin();
-        return std::partition_point(list.begin(), list.end(), [&](vertex_t u) { return row[u] <= x; }) - list.begin();
+        auto below = [&](vertex_t u) { return inclusive ? row[u] < x : row[u] <= x; };
+        while (sorted_[v] < list.size() && (sorted_[v] == 0 || below(list[sorted_[v] - 1]))) extend(v, sorted_[v]);
+        return std::partition_point(list.begin(), list.begin() + sorted_[v], below) - list.begin();
     }
 
     std::size_t bytes() const { return stored_ * sizeof(vertex_t); }
 
 private:
     struct keyed { value_t distance; vertex_t vertex; };
+    static bool key_less(const keyed& a, const keyed& b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
+    }
 
     void build(index_t v) {
         const value_t* row = dist_.row(v);
         const index_t n = dist_.size();
-        scratch_.clear();
-        for (index_t u = 0; u < n; ++u)
-            if (u != v && row[u] <= threshold_) scratch_.push_back(keyed{row[u], static_cast<vertex_t>(u)});
-        std::sort(scratch_.begin(), scratch_.end(), [](const keyed& a, const keyed& b) {
-            return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
-        });
         std::vector<vertex_t>& list = lists_[v];
-        list.resize(scratch_.size());
-        for (std::size_t k = 0; k < scratch_.size(); ++k) list[k] = scratch_[k].vertex;
+        for (index_t u = 0; u < n; ++u)
+            if (u != v && row[u] <= threshold_) list.push_back(static_cast<vertex_t>(u));
+        list.shrink_to_fit();
         stored_ += list.size();
         built_[v] = 1;
+    }
+
+    // Sorts v's list at least through position `through`: the smallest of the
+    // unsorted tail are selected, sorted and appended to the prefix, in
+    // doubling chunks.
+    void extend(index_t v, std::size_t through) {
+        std::vector<vertex_t>& list = lists_[v];
+        const value_t* row = dist_.row(v);
+        std::size_t done = sorted_[v];
+        const std::size_t m = list.size();
+        while (done <= through && done < m) {
+            scratch_.clear();
+            for (std::size_t p = done; p < m; ++p) scratch_.push_back(keyed{row[list[p]], list[p]});
+            const std::size_t chunk = std::min(m - done, std::max<std::size_t>(128, done));
+            if (chunk < scratch_.size()) std::nth_element(scratch_.begin(), scratch_.begin() + chunk, scratch_.end(), key_less);
+            std::sort(scratch_.begin(), scratch_.begin() + chunk, key_less);
+            for (std::size_t p = 0; p < scratch_.size(); ++p) list[done + p] = scratch_[p].vertex;
+            done += chunk;
+        }
+        sorted_[v] = done;
     }
 
     const dense_distance_matrix<value_t>& dist_;
     value_t threshold_;
     std::vector<std::vector<vertex_t>> lists_;
+    std::vector<std::size_t> sorted_;
     std::vector<char> built_;
     std::vector<keyed> scratch_;
     std::size_t stored_ = 0;
+};
+
+// The k nearest neighbours of every vertex, in the same order, built at once
+// in parallel. They answer "which vertices lie within d of v" whenever d is
+// below the list's reach, which is what the short edges need: their common
+// neighbours are few, and a scan of the whole matrix row would find them last.
+template <class value_t>
+class nearest_neighbors {
+public:
+    using vertex_t = std::uint32_t;
+
+    nearest_neighbors(const dense_distance_matrix<value_t>& dist, index_t k, int n_threads)
+        : n_(dist.size()), k_(std::max<index_t>(0, std::min(k, dist.size() - 1))),
+          items_(std::size_t(n_) * k_), reach_(n_, infinity<value_t>()) {
+        const index_t block = 64;
+        const int threads = resolve_threads(n_threads);
+        std::vector<std::vector<keyed>> scratch(threads);
+        parallel_for((n_ + block - 1) / block, threads, [&](index_t b, int t) {
+            std::vector<keyed>& best = scratch[t];
+            for (index_t v = b * block; v < std::min(n_, (b + 1) * block); ++v) {
+                // A max-heap of the k + 1 smallest so far: one comparison per
+                // vertex, as later vertices rarely enter it.
+                const value_t* row = dist.row(v);
+                const std::size_t keep = std::size_t(k_) + 1;
+                best.clear();
+                for (index_t u = 0; u < n_; ++u) {
+                    if (u == v) continue;
+                    const keyed x{row[u], static_cast<vertex_t>(u)};
+                    if (best.size() < keep) {
+                        best.push_back(x);
+                        std::push_heap(best.begin(), best.end(), key_less);
+                    } else if (key_less(x, best.front())) {
+                        std::pop_heap(best.begin(), best.end(), key_less);
+                        best.back() = x;
+                        std::push_heap(best.begin(), best.end(), key_less);
+                    }
+                }
+                std::sort(best.begin(), best.end(), key_less);
+                for (index_t p = 0; p < k_; ++p) items_[std::size_t(v) * k_ + p] = best[p].vertex;
+                // Everything outside the list is at least as far as its last entry.
+                if (k_ > 0 && index_t(best.size()) > k_) reach_[v] = best[k_ - 1].distance;
+            }
+        });
+    }
+
+    // Whether every vertex within distance d of v is in v's list.
+    bool covers(index_t v, value_t d) const { return d < reach_[v]; }
+    const vertex_t* begin(index_t v) const { return items_.data() + std::size_t(v) * k_; }
+    const vertex_t* end(index_t v) const { return begin(v) + k_; }
+
+private:
+    struct keyed { value_t distance; vertex_t vertex; };
+    static bool key_less(const keyed& a, const keyed& b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
+    }
+    index_t n_, k_;
+    std::vector<vertex_t> items_;
+    std::vector<value_t> reach_;
 };
 
 }  // namespace toposcope

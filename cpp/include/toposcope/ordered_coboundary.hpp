@@ -186,8 +186,8 @@ private:
         const bool from_start = bound == nullptr || bound->diameter < d;
         if (from_start || bound->diameter == d) {
             // Cofacets of diameter d, by decreasing w, each within d of every vertex.
-            const std::vector<vertex_t>& list = order_.of(v[0]);
             const std::size_t end = order_.first_beyond(v[0], d, false);
+            const vertex_t* list = order_.sorted_through(v[0], end);
             const std::size_t begin = flat_.size();
             for (std::size_t p = 0; p < end; ++p) {
                 const index_t w = list[p];
@@ -206,7 +206,7 @@ private:
             const bool after = !from_start && bound->diameter > d;
             const std::size_t begin = after ? order_.first_beyond(v[t], bound->diameter, true)
                                             : order_.first_beyond(v[t], d, false);
-            const std::size_t end = order_.of(v[t]).size();
+            const std::size_t end = order_.size(v[t]);
             if (begin == end) continue;
             cursors_.push_back(cursor{s, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end),
                                       static_cast<std::int16_t>(t), sl.coefficient});
@@ -233,10 +233,9 @@ private:
             return false;
         }
         const index_t t = cur.vertex;
-        const vertex_t* list = order_.of(v[t]).data();
         const value_t* row = dist_.row(v[t]);
         for (; cur.pos < cur.end; ++cur.pos) {
-            const index_t w = list[cur.pos];
+            const index_t w = order_.sorted_through(v[t], cur.pos)[cur.pos];
             const value_t delta = row[w];
             bool mine = true;  // is v_t the vertex farthest from w (first among ties)?
             for (index_t u = 0; u < t && mine; ++u) mine = dist_(v[u], w) < delta;

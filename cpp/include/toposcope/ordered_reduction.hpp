@@ -91,7 +91,7 @@ private:
     // The first cofacet of sigma with sigma's diameter, when no column owns it
     // and no apparent pair claims it: then it is sigma's pivot at once.
     entry_t emergent_pivot(const entry_t& sigma, index_t dim, const pivot_map& pivots) {
-        const entry_t first = cofacets_.zero_pivot_cofacet(sigma, dim);
+        const entry_t first = filt_.zero_pivot_cofacet(sigma, dim, cofacets_);
         if (first.index == -1 || pivots.contains(first.index)) return entry_t{sigma.diameter, -1, 0};
         const index_t facet = filt_.zero_apparent_facet(first, dim + 1, probe_, verts_, facet_).index;
         if (facet == -1 || facet == sigma.index) return first;

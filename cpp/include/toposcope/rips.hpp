@@ -115,6 +115,11 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
             result.num_edges = edges;
             return result;
         }
+        std::unique_ptr<nearest_neighbors<value_t>> nearest;
+        if constexpr (!Matrix::is_sparse) {
+            nearest = std::make_unique<nearest_neighbors<value_t>>(dist, 32, opt.n_threads);
+            filt.use_nearest(nearest.get());
+        }
         auto batch = assemble_edge_columns(filt, forest, opt.max_dim >= 2, opt.n_threads, result.num_edges);
         result.stats[1].apparent = batch.apparent;
         result.stats[1].cleared = batch.cleared;
