@@ -28,21 +28,28 @@ struct column_batch {
     index_t apparent = 0, cleared = 0;
 };
 
+// Joins the threads' batches; columns end up in reverse filtration order. Each
+// part is sorted on its own thread, then the sorted runs are merged.
 template <class value_t>
 void merge_batches(std::vector<column_batch<value_t>>& parts, column_batch<value_t>& out, bool keep_simplices) {
+    parallel_for(static_cast<index_t>(parts.size()), static_cast<int>(parts.size()), [&](index_t p, int) {
+        std::sort(parts[p].columns.begin(), parts[p].columns.end(), reverse_filtration_less<value_t>);
+    });
     std::size_t nc = 0, ns = 0;
     for (auto& p : parts) { nc += p.columns.size(); ns += p.simplices.size(); }
     out.columns.reserve(nc);
     if (keep_simplices) out.simplices.reserve(ns);
     for (auto& p : parts) {
+        const auto middle = static_cast<std::ptrdiff_t>(out.columns.size());
         out.columns.insert(out.columns.end(), p.columns.begin(), p.columns.end());
+        std::inplace_merge(out.columns.begin(), out.columns.begin() + middle, out.columns.end(),
+                           reverse_filtration_less<value_t>);
         if (keep_simplices) out.simplices.insert(out.simplices.end(), p.simplices.begin(), p.simplices.end());
         out.apparent += p.apparent;
         out.cleared += p.cleared;
         std::vector<diameter_index<value_t>>().swap(p.columns);
         std::vector<diameter_index<value_t>>().swap(p.simplices);
     }
-    std::sort(out.columns.begin(), out.columns.end(), reverse_filtration_less<value_t>);
 }
 
 // Edges within the threshold that are not in the spanning forest and not the

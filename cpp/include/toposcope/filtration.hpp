@@ -83,9 +83,8 @@ public:
                 const index_t i = codec_.max_vertex(sigma.index, 2, size()), j = sigma.index - codec_.binomial(i, 2);
                 const index_t w = largest_common_neighbor(i, j, sigma.diameter);
                 if (w < 0) return entry_t{sigma.diameter, -1, 0};
-                // The new vertex w has (w > i) + (w > j) vertices above it.
                 const index_t a = std::max(w, i), c = std::min(w, j), b = i + j + w - a - c;
-                const index_t below = (w > i) + (w > j);
+                const index_t below = (w > i) + (w > j);  // vertices of sigma below w: the sign
                 return entry_t{sigma.diameter, codec_.binomial(a, 3) + codec_.binomial(b, 2) + c,
                                field_.mul(sigma.coefficient, field_.sign(below))};
             }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include "filtration.hpp"
@@ -40,13 +41,15 @@ public:
         v_bounds_.assign(1, 0);
         v_entries_.clear();
         pivots.reserve(columns.size());
+        if (columns.size() >= (std::size_t(1) << 32))
+            throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         for (std::size_t j = 0; j < columns.size(); ++j) {
             if (check_interrupt_ && (j & 0xfff) == 0) check_interrupt_();
             const entry_t sigma{columns[j].diameter, columns[j].index, 1};
             const entry_t first = emergent_pivot(sigma, dim, pivots);
             if (first.index != -1) {
                 ++stats.emergent;
-                pivots.insert(first.index, pivot_owner{static_cast<index_t>(j), first.coefficient});
+                pivots.insert(first.index, pivot_owner{static_cast<std::uint32_t>(j), first.coefficient});
                 v_bounds_.push_back(v_entries_.size());
                 continue;
             }
@@ -76,7 +79,7 @@ public:
                     continue;
                 }
                 if (pivot.diameter > sigma.diameter) emit(out, sigma, pivot, column);
-                pivots.insert(pivot.index, pivot_owner{static_cast<index_t>(j), pivot.coefficient});
+                pivots.insert(pivot.index, pivot_owner{static_cast<std::uint32_t>(j), pivot.coefficient});
                 column.for_each_term([&](const entry_t& e) {
                     if (e.index != sigma.index) v_entries_.push_back(e);
                 });

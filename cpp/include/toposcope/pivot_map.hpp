@@ -10,8 +10,10 @@
 
 namespace toposcope {
 
+// Packed with its key into 16 bytes: the table of H2 and above holds millions
+// of pivots, and every lookup is a cache miss.
 struct pivot_owner {
-    index_t column;              // position in the column list
+    std::uint32_t column;        // position in the column list (reducers check the count fits)
     coefficient_t coefficient;   // coefficient of the pivot in that reduced column
 };
 

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <unordered_map>
+#include <stdexcept>
 #include <vector>
 
 #include "filtration.hpp"
@@ -53,6 +54,8 @@ public:
         facet_cache_.clear();
         cached_ = 0;
         pivots.reserve(columns.size());
+        if (columns.size() >= (std::size_t(1) << 32))
+            throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         for (std::size_t j = 0; j < columns.size(); ++j) {
             if (check_interrupt_ && (j & 0xfff) == 0) check_interrupt_();
             const entry_t sigma{columns[j].diameter, columns[j].index, 1};
@@ -83,7 +86,7 @@ public:
                     continue;
                 }
                 if (pivot.diameter > sigma.diameter) emit(out, sigma, pivot);
-                pivots.insert(pivot.index, pivot_owner{static_cast<index_t>(j), pivot.coefficient});
+                pivots.insert(pivot.index, pivot_owner{static_cast<std::uint32_t>(j), pivot.coefficient});
                 store_reduction_column();
                 break;
             }
