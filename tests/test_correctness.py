@@ -477,3 +477,27 @@ def test_negative_filtration_values_match_gudhi():
     expected = gudhi_flag(3, i, j, w, values, 1, 2)
     assert len(expected[1]) == 0
     assert_diagrams_close(ts.rips(S, maxdim=1).dgms, expected)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_edge_collapse_keeps_every_diagram(seed):
+    """Collapsed and uncollapsed filtrations give the same diagrams, with heavy
+    ties (integer grids), on clouds and on lower-star sparse graphs."""
+    rng = np.random.default_rng(12000 + seed)
+    coeff = PRIMES[seed % 3]
+    if seed % 4 == 3:
+        n = int(rng.integers(10, 30))
+        m = sparse.random(n, n, density=0.3, random_state=seed).tocoo()
+        births = rng.random(n)
+        w = np.maximum(np.maximum(births[m.row], births[m.col]), m.data)
+        A = sparse.coo_matrix((np.r_[w, births], (np.r_[m.row, np.arange(n)], np.r_[m.col, np.arange(n)])),
+                              shape=(n, n)).tocsr()
+        X, maxdim = A.maximum(A.T), 2
+    else:
+        n = int(rng.integers(5, 40))
+        maxdim = int(rng.integers(2, 4)) if n < 22 else 2
+        dim = int(rng.integers(2, 4))
+        X = rng.integers(0, 4, size=(n, dim)).astype(float) if seed % 2 else rng.normal(size=(n, dim))
+    collapsed = ts.rips(X, maxdim=maxdim, coeff=coeff, collapse=True)
+    full = ts.rips(X, maxdim=maxdim, coeff=coeff, collapse=False)
+    assert_diagrams_close(collapsed.dgms, full.dgms, rtol=0, atol=0, context=f"seed={seed}")

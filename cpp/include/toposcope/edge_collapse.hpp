@@ -43,7 +43,6 @@ public:
             adj_[edges_[e].v].push_back({edges_[e].u, static_cast<index_t>(e)});
         }
         for (auto& a : adj_) std::sort(a.begin(), a.end(), [](const link& x, const link& y) { return x.vertex < y.vertex; });
-        mark_.assign(n, 0);
     }
 
     // The collapsed filtration: surviving edges with their (possibly later) values.
@@ -75,19 +74,15 @@ private:
             else { common_.push_back({au[a].vertex, au[a].edge, av[b].edge}); ++a; ++b; }
         }
         if (!dominated(t)) return;
-        // Times after t at which the graph on {u, v} and the common neighbours changes.
+        // Candidate times: when a common neighbour joins both ends. Between
+        // two of them only edges among the present neighbours appear, which
+        // can make the edge dominated but never undo it, so the first time it
+        // is not dominated is one of these.
         events_.clear();
-        mark_[u] = mark_[v] = 1;
-        for (const auto& c : common_) mark_[c.vertex] = 1;
-        auto collect = [&](index_t x) {
-            for (const link& l : adj_[x])
-                if (mark_[l.vertex] && cur_[l.edge] > t && cur_[l.edge] != infinity<value_t>()) events_.push_back(cur_[l.edge]);
-        };
-        collect(u);
-        collect(v);
-        for (const auto& c : common_) collect(c.vertex);
-        mark_[u] = mark_[v] = 0;
-        for (const auto& c : common_) mark_[c.vertex] = 0;
+        for (const auto& c : common_) {
+            const value_t entry = std::max(cur_[c.edge_u], cur_[c.edge_v]);
+            if (entry > t && entry != infinity<value_t>()) events_.push_back(entry);
+        }
         std::sort(events_.begin(), events_.end());
         events_.erase(std::unique(events_.begin(), events_.end()), events_.end());
         value_t shifted = infinity<value_t>();
@@ -126,7 +121,6 @@ private:
     std::vector<filtered_edge<value_t>> edges_;
     std::vector<std::vector<link>> adj_;
     std::vector<value_t> cur_;
-    std::vector<char> mark_;
     std::vector<common_neighbor> common_;
     std::vector<index_t> present_;
     std::vector<value_t> events_;
