@@ -65,50 +65,48 @@ private:
     void collapse_one(std::size_t i, std::size_t max_events) {
         const index_t u = edges_[i].u, v = edges_[i].v;
         const value_t t = cur_[i];
-        // Common neighbours in the whole graph, with the two edges reaching them.
+        // Common neighbours in the whole graph, each with the time it joins
+        // both ends, in that order: the neighbours present at any time are a prefix.
         common_.clear();
         const auto &au = adj_[u], &av = adj_[v];
         for (std::size_t a = 0, b = 0; a < au.size() && b < av.size();) {
             if (au[a].vertex < av[b].vertex) ++a;
             else if (av[b].vertex < au[a].vertex) ++b;
-            else { common_.push_back({au[a].vertex, au[a].edge, av[b].edge}); ++a; ++b; }
+            else { common_.push_back({au[a].vertex, std::max(cur_[au[a].edge], cur_[av[b].edge])}); ++a; ++b; }
         }
-        if (!dominated(t)) return;
+        std::sort(common_.begin(), common_.end(), [](const common_neighbor& x, const common_neighbor& y) {
+            return x.entry < y.entry || (x.entry == y.entry && x.vertex < y.vertex);
+        });
+        std::size_t present = 0;
+        while (present < common_.size() && common_[present].entry <= t) ++present;
+        if (!dominated(present, t)) return;
         // Candidate times: when a common neighbour joins both ends. Between
         // two of them only edges among the present neighbours appear, which
         // can make the edge dominated but never undo it, so the first time it
         // is not dominated is one of these.
-        events_.clear();
-        for (const auto& c : common_) {
-            const value_t entry = std::max(cur_[c.edge_u], cur_[c.edge_v]);
-            if (entry > t && entry != infinity<value_t>()) events_.push_back(entry);
-        }
-        std::sort(events_.begin(), events_.end());
-        events_.erase(std::unique(events_.begin(), events_.end()), events_.end());
         value_t shifted = infinity<value_t>();
         std::size_t checked = 0;
-        for (value_t tau : events_) {
-            if (++checked > max_events || budget_ == 0 || !dominated(tau)) { shifted = tau; break; }
+        while (present < common_.size() && common_[present].entry != infinity<value_t>()) {
+            const value_t tau = common_[present].entry;
+            while (present < common_.size() && common_[present].entry == tau) ++present;
+            if (++checked > max_events || budget_ == 0 || !dominated(present, tau)) { shifted = tau; break; }
         }
         cur_[i] = shifted;
     }
 
-    // Is edge uv dominated in the graph of edges present at time tau?
-    bool dominated(value_t tau) {
-        present_.clear();
-        for (const auto& c : common_)
-            if (cur_[c.edge_u] <= tau && cur_[c.edge_v] <= tau) present_.push_back(c.vertex);
-        if (present_.empty()) return false;
-        for (index_t w : present_) {
-            // Every other present common neighbour must be adjacent to w at tau.
-            const auto& aw = adj_[w];
-            std::size_t a = 0;
+    // Is the edge dominated at time tau, when the first `present` common
+    // neighbours are there: is one of them adjacent (by tau) to all the others?
+    bool dominated(std::size_t present, value_t tau) {
+        for (std::size_t a = 0; a < present; ++a) {
+            const auto& aw = adj_[common_[a].vertex];
             bool ok = true;
-            for (index_t x : present_) {
+            for (std::size_t b = 0; b < present && ok; ++b) {
                 if (budget_ > 0) --budget_;
-                if (x == w) continue;
-                while (a < aw.size() && aw[a].vertex < x) ++a;
-                if (a == aw.size() || aw[a].vertex != x || cur_[aw[a].edge] > tau) { ok = false; break; }
+                if (b == a) continue;
+                const index_t x = common_[b].vertex;
+                const auto it = std::lower_bound(aw.begin(), aw.end(), x,
+                                                 [](const link& l, index_t y) { return l.vertex < y; });
+                ok = it != aw.end() && it->vertex == x && cur_[it->edge] <= tau;
             }
             if (ok) return true;
         }
@@ -116,14 +114,13 @@ private:
     }
 
     struct common_neighbor {
-        index_t vertex, edge_u, edge_v;
+        index_t vertex;
+        value_t entry;  // when both edges to the ends are present
     };
     std::vector<filtered_edge<value_t>> edges_;
     std::vector<std::vector<link>> adj_;
     std::vector<value_t> cur_;
     std::vector<common_neighbor> common_;
-    std::vector<index_t> present_;
-    std::vector<value_t> events_;
     std::size_t budget_ = 0;  // domination steps left
 };
 
