@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <stdexcept>
 #include <vector>
 
 #include "filtration.hpp"
@@ -41,8 +40,6 @@ public:
         v_bounds_.assign(1, 0);
         v_entries_.clear();
         pivots.reserve(columns.size());
-        if (columns.size() >= (std::size_t(1) << 32))
-            throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         for (std::size_t j = 0; j < columns.size(); ++j) {
             if (check_interrupt_ && (j & 0xfff) == 0) check_interrupt_();
             const entry_t sigma{columns[j].diameter, columns[j].index, 1};

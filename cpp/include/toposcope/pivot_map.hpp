@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "types.hpp"
@@ -19,7 +20,10 @@ struct pivot_owner {
 
 class pivot_map {
 public:
+    // Room for the pivots of n columns; owners are 32-bit column numbers.
     void reserve(std::size_t n) {
+        if (n >= (std::size_t(1) << 32))
+            throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         std::size_t cap = 16;
         while (cap < 2 * n) cap <<= 1;
         if (cap > slots_.size()) rehash(cap);

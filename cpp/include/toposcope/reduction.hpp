@@ -18,7 +18,6 @@
 
 #include <functional>
 #include <unordered_map>
-#include <stdexcept>
 #include <vector>
 
 #include "filtration.hpp"
@@ -54,8 +53,6 @@ public:
         facet_cache_.clear();
         cached_ = 0;
         pivots.reserve(columns.size());
-        if (columns.size() >= (std::size_t(1) << 32))
-            throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         for (std::size_t j = 0; j < columns.size(); ++j) {
             if (check_interrupt_ && (j & 0xfff) == 0) check_interrupt_();
             const entry_t sigma{columns[j].diameter, columns[j].index, 1};
