@@ -397,3 +397,23 @@ def test_import_does_not_load_scikit_learn():
     code = "import sys, toposcope; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_import_and_point_cloud_run_do_not_load_scipy():
+    """SciPy loads on first use only: a point cloud's persistence needs none of it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, toposcope as ts\n"
+            "r = ts.rips(np.random.default_rng(0).normal(size=(40, 3)), maxdim=1)\n"
+            "print(len(r.dgms[1]) > 0, any(m.startswith('scipy') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
+
+
+def test_sparse_input_still_recognised_after_lazy_scipy():
+    from scipy import sparse
+
+    D = sparse.coo_matrix(([1.0, 1.0, 1.5], ([0, 1, 0], [1, 2, 2])), shape=(3, 3))
+    res = ts.rips(D, maxdim=1)
+    assert res.dgms[0].shape == (3, 2)

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Union
 
 import numpy as np
-from scipy import sparse
-from scipy.spatial.distance import pdist
 
+from ._scipy import sparse, issparse, pdist
 from . import _validation as V
 
 try:
@@ -243,7 +242,7 @@ def rips(
     if metric == "precomputed":
         distance_matrix = True
 
-    if sparse.issparse(X):
+    if issparse(X):
         dt = V.float_dtype(X, dtype)
         n, row, col, val, births = _sparse_graph(X, dt)
         if (val < 0).any() and births is None:

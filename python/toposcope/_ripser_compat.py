@@ -42,9 +42,8 @@ import warnings
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
-from scipy import sparse
-from scipy.spatial.distance import cdist, pdist, squareform
 
+from ._scipy import sparse, issparse, cdist, pdist, squareform
 from . import _validation as V
 from ._engine import rips
 from .sampling import farthest_point_sampling
@@ -76,7 +75,7 @@ def _check_point_cloud(X) -> None:
         raise ValueError("empty input: at least two points are needed")
     if X.shape[1] == 0:
         raise ValueError("points have zero coordinates")
-    if not sparse.issparse(X):
+    if not issparse(X):
         if X.dtype.kind not in "biuf":
             raise TypeError(f"expected a numeric array, got dtype {X.dtype}")
         V.check_finite(X, "the point cloud")
@@ -86,25 +85,25 @@ def _check_point_cloud(X) -> None:
 
 def _distances_to(X, rows, metric) -> np.ndarray:
     """Distances from the points ``X[rows]`` to every point of ``X``: shape (len(rows), n)."""
-    if isinstance(metric, str) and metric in _EUCLIDEAN and not sparse.issparse(X):
+    if isinstance(metric, str) and metric in _EUCLIDEAN and not issparse(X):
         P = np.asarray(X, dtype=np.float64)
         return cdist(P[rows], P)
     pairwise_distances = _sk_pairwise_distances()
     if pairwise_distances is not None:
         return pairwise_distances(X[rows], X, metric=metric)
-    P = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+    P = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
     name = _SCIPY_NAMES.get(metric, metric) if isinstance(metric, str) else metric
     return cdist(P[rows], P, metric=name)
 
 
 def _pairwise(X, metric) -> np.ndarray:
     """The full (n, n) distance matrix of a point cloud under ``metric``."""
-    if isinstance(metric, str) and metric in _EUCLIDEAN and not sparse.issparse(X):
+    if isinstance(metric, str) and metric in _EUCLIDEAN and not issparse(X):
         return squareform(pdist(np.asarray(X, dtype=np.float64)))
     pairwise_distances = _sk_pairwise_distances()
     if pairwise_distances is not None:
         return pairwise_distances(X, metric=metric)
-    P = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+    P = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
     name = _SCIPY_NAMES.get(metric, metric) if isinstance(metric, str) else metric
     return squareform(pdist(P, metric=name))
 
@@ -163,7 +162,7 @@ def _subsample(X, n_perm: int, distance_matrix: bool, metric) -> Tuple[np.ndarra
     if distance_matrix and X.ndim == 2:
         idx, radii = farthest_point_sampling(X, k=n_perm, distance_matrix=True)
         return idx, radii, np.asarray(X[idx], dtype=np.float64)
-    if not distance_matrix and euclidean and not sparse.issparse(X):
+    if not distance_matrix and euclidean and not issparse(X):
         idx, radii = farthest_point_sampling(X, k=n_perm)
         return idx, radii, _distances_to(X, idx, metric)
     return _greedy_permutation(X, n_perm, distance_matrix, metric)
@@ -176,7 +175,7 @@ def _check_n_perm(n_perm, n: int, X, distance_matrix: bool) -> Optional[int]:
     if isinstance(n_perm, bool) or not isinstance(n_perm, numbers.Integral):
         raise TypeError(f"n_perm must be an integer or None, got {n_perm!r}")
     n_perm = int(n_perm)
-    if n_perm and distance_matrix and sparse.issparse(X):
+    if n_perm and distance_matrix and issparse(X):
         raise ValueError("Greedy permutation is not supported for sparse distance matrices")
     if n_perm > n:
         raise ValueError(
@@ -273,7 +272,7 @@ def ripser(
     float32), and invalid input raises ValueError/TypeError; see the module
     docstring for the other differences.
     """
-    if sparse.issparse(X):
+    if issparse(X):
         X = X.tocsr() if not distance_matrix else X  # row access for sparse feature matrices
     else:
         X = np.asarray(X)
@@ -296,7 +295,7 @@ def ripser(
         m = n_perm or n
         V.check_memory(8.0 * m * (n + m), f"the {m} x {n} distance matrix")
         _check_point_cloud(X)
-    dtype = V.float_dtype(X.data if sparse.issparse(X) else X)
+    dtype = V.float_dtype(X.data if issparse(X) else X)
 
     idx_perm = np.arange(n, dtype=np.int64)
     r_cover = 0.0
@@ -323,7 +322,7 @@ def ripser(
             dperm2all = dperm2all.astype(np.float32)
 
     num_edges = result.num_edges
-    if not sparse.issparse(used):
+    if not issparse(used):
         num_edges = _ripserpy_edge_count(used, thresh, num_edges)
 
     cocycles = [list(c) for c in result.cocycles]

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
 import numpy as np
-from scipy import sparse
 
+from ._scipy import sparse, issparse
 from . import _validation as V
 from ._engine import RipsResult, rips
 from .sampling import farthest_point_sampling
@@ -234,7 +234,7 @@ def approximate_rips(
             f"the sparse approximation needs a metric satisfying the triangle inequality; metric={metric!r} "
             "is not supported (use 'euclidean' or a precomputed metric distance matrix)"
         )
-    if sparse.issparse(X):
+    if issparse(X):
         raise ValueError("the approximation needs points or a dense distance matrix, not a sparse matrix")
     X = np.asarray(X)
     dt = V.float_dtype(X)

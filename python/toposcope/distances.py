@@ -21,8 +21,8 @@ import math
 from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
-from scipy import sparse
 
+from ._scipy import sparse
 from . import _validation as V
 
 __all__ = ["distances"]

@@ -37,7 +37,8 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from scipy.special import erf
+
+from ._scipy import erf
 
 __all__ = [
     "finite_bars",

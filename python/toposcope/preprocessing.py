@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Dict, Optional
 
 import numpy as np
-from scipy.spatial.distance import pdist
+
+from ._scipy import pdist
 
 __all__ = [
     "PrepConfig",
