@@ -41,6 +41,15 @@ public:
     }
     bool contains(index_t key) const { return find(key) != nullptr; }
 
+    // Hints that `key` will be looked up soon.
+    void prefetch(index_t key) const {
+#if defined(__GNUC__) || defined(__clang__)
+        if (!slots_.empty()) __builtin_prefetch(&slots_[bucket(key)]);
+#else
+        (void)key;
+#endif
+    }
+
     // Inserts unless present.
     void insert(index_t key, pivot_owner value) {
         if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
