@@ -267,7 +267,10 @@ def rips(
     _check_points(n)
     if X.shape[1] == 0:
         raise ValueError("points have zero coordinates")
-    V.check_memory(n * n * dt.itemsize * 1.2, f"the distance matrix of {n} points")
+    # The square matrix, plus (for H1 and above) each vertex's neighbours sorted
+    # by distance, 4 bytes a pair, which the reduction reads its cofacets from.
+    per_pair = dt.itemsize + (4 if maxdim >= 1 else 0)
+    V.check_memory(n * n * per_pair * 1.1, f"the distance matrix of {n} points")
     if metric in ("euclidean", "l2"):
         P = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")
