@@ -106,8 +106,13 @@ private:
     // and no apparent pair claims it: then it is sigma's pivot at once.
     entry_t emergent_pivot(const entry_t& sigma, const entry_t& first, index_t dim, const pivot_map& pivots) {
         if (first.index == -1 || pivots.contains(first.index)) return entry_t{sigma.diameter, -1, 0};
-        const index_t facet = filt_.zero_apparent_facet(first, dim + 1, probe_, verts_, facet_).index;
+        // Usually sigma itself is first's last facet of equal diameter: then
+        // (sigma, first) is apparent and the scan for that facet's first
+        // cofacet, which would find `first` again, is skipped.
+        const index_t facet = filt_.zero_pivot_facet(first, dim + 1, verts_, facet_).index;
         if (facet == -1 || facet == sigma.index) return first;
+        const entry_t f{first.diameter, facet, 1};
+        if (filt_.zero_pivot_cofacet(f, dim, probe_).index != first.index) return first;  // not apparent
         return entry_t{sigma.diameter, -1, 0};
     }
 
