@@ -75,48 +75,6 @@ public:
         return w_ >= 0 && (all_cofacets || cursor_.all_below());
     }
 
-    // Appends every cofacet within the threshold and not before *bound (when
-    // given), in decreasing index order. Diameters come from a vectorisable
-    // max over the simplex's rows; indices are constant offsets plus one
-    // binomial within each run of candidates between two vertices.
-    void append_cofacets(const entry_t& simplex, index_t dim, const entry_t* bound, value_t threshold,
-                         std::vector<entry_t>& out) {
-        codec_.vertices(simplex.index, dim, verts_);
-        const index_t n = dist_.size();
-        diam_.resize(n);
-        {
-            const value_t* r = dist_.row(verts_[0]);
-            const value_t d0 = simplex.diameter;
-            for (index_t w = 0; w < n; ++w) diam_[w] = std::max(d0, r[w]);
-        }
-        for (std::size_t t = 1; t < verts_.size(); ++t) {
-            const value_t* r = dist_.row(verts_[t]);
-            for (index_t w = 0; w < n; ++w) diam_[w] = std::max(diam_[w], r[w]);
-        }
-        const value_t low = bound ? bound->diameter : -infinity<value_t>();
-        const index_t low_index = bound ? bound->index : std::numeric_limits<index_t>::max();
-        index_t idx_below = simplex.index, idx_above = 0, k = dim + 1, hi = n;
-        for (index_t seg = 0; seg <= dim + 1; ++seg) {
-            const index_t lo = seg <= dim ? verts_[seg] + 1 : 0;
-            const coefficient_t c = field_.mul(simplex.coefficient, field_.sign(k));
-            const index_t offset = idx_above + idx_below;
-            for (index_t w = hi - 1; w >= lo; --w) {
-                const value_t d = diam_[w];
-                if (d > threshold || d < low) continue;
-                const index_t idx = offset + codec_.binomial(w, k + 1);
-                if (d == low && idx > low_index) continue;
-                out.push_back(entry_t{d, idx, c});
-            }
-            if (seg <= dim) {
-                const index_t v = verts_[seg];
-                idx_below -= codec_.binomial(v, k);
-                idx_above += codec_.binomial(v, k + 1);
-                --k;
-                hi = v;
-            }
-        }
-    }
-
     // The first cofacet (largest index) with the simplex's own diameter, or index -1.
     entry_t zero_pivot_cofacet(const entry_t& simplex, index_t dim) {
         codec_.vertices(simplex.index, dim, verts_);
@@ -156,7 +114,6 @@ private:
     const prime_field& field_;
     entry_t simplex_{};
     std::vector<index_t> verts_;
-    std::vector<value_t> diam_;
     cofacet_index_cursor cursor_;
     index_t w_ = -1;
 };

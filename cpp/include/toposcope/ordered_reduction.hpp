@@ -28,9 +28,11 @@ public:
     using entry_t = entry<value_t>;
     using column_t = diameter_index<value_t>;
 
-    ordered_cohomology_reducer(const filtration_t& filtration, neighbor_order<value_t>& order, bool want_cocycles,
+    // Neighbour lists are kept across dimensions: H2 reads the ones H1 sorted.
+    ordered_cohomology_reducer(const filtration_t& filtration, bool want_cocycles,
                                std::function<void()> check_interrupt = {})
-        : filt_(filtration), field_(filtration.field()), order_(order), cofacets_(filtration.make_cofacets()),
+        : filt_(filtration), field_(filtration.field()), order_(filtration.distances(), filtration.threshold()),
+          cofacets_(filtration.make_cofacets()),
           probe_(filtration.make_cofacets()), want_cocycles_(want_cocycles),
           check_interrupt_(std::move(check_interrupt)) {}
 
@@ -143,7 +145,7 @@ private:
 
     const filtration_t& filt_;
     const prime_field& field_;
-    neighbor_order<value_t>& order_;
+    neighbor_order<value_t> order_;
     typename filtration_t::cofacets_t cofacets_, probe_;
     bool want_cocycles_;
     std::function<void()> check_interrupt_;

@@ -1,4 +1,5 @@
-// Persistent cohomology of one dimension by column reduction.
+// Persistent cohomology of one dimension by column reduction, on sparse
+// neighbourhoods (dense input uses ordered_reduction.hpp).
 //
 // Columns are the dim-simplices that survive clearing, taken in reverse
 // filtration order. A column's coboundary is enumerated, never stored; only

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "columns.hpp"
@@ -23,7 +24,6 @@ struct rips_options {
     bool cocycles = false;
     int n_threads = 0;                      // 0: all hardware threads
     bool collapse = false;                  // edge-collapse the graph first (see edge_collapse.hpp)
-    bool ordered = true;                    // dense input: visit coboundaries in filtration order
     double dense_above = 0.3;               // after a collapse, edges kept (fraction of all pairs) from
                                             // which the dense engine computes the rest
     std::function<void()> check_interrupt;  // may throw to abort
@@ -126,22 +126,13 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         std::vector<diameter_index<value_t>> columns = std::move(batch.columns);
         std::vector<diameter_index<value_t>> simplices = std::move(batch.simplices);
 
-        cohomology_reducer<Matrix> reducer(filt, opt.cocycles, opt.check_interrupt);
-        std::unique_ptr<neighbor_order<value_t>> order;
-        if constexpr (!Matrix::is_sparse)
-            if (opt.ordered) order = std::make_unique<neighbor_order<value_t>>(dist, threshold);
+        // Dense input visits coboundaries in filtration order (ordered_reduction.hpp);
+        // sparse neighbourhoods merge cached cofacet streams (reduction.hpp).
+        std::conditional_t<Matrix::is_sparse, cohomology_reducer<Matrix>, ordered_cohomology_reducer<value_t>>
+            reducer(filt, opt.cocycles, opt.check_interrupt);
         for (index_t dim = 1; dim <= opt.max_dim; ++dim) {
             pivot_map pivots;
-            if constexpr (!Matrix::is_sparse) {
-                if (order) {
-                    ordered_cohomology_reducer<value_t>(filt, *order, opt.cocycles, opt.check_interrupt)
-                        .reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
-                } else {
-                    reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
-                }
-            } else {
-                reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
-            }
+            reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
             if (dim == opt.max_dim) break;
             std::vector<diameter_index<value_t>>().swap(columns);
             auto next = assemble_columns(filt, simplices, dim + 1, pivots, dim + 1 < opt.max_dim, opt.n_threads);
