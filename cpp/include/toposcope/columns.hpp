@@ -101,9 +101,11 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_edge_columns(
 }
 
 // (dim)-simplices as cofacets of the kept (dim - 1)-simplices, minus pivots of
-// the previous reduction and upper halves of apparent pairs. Lower halves are
-// left in: the reduction pairs them at once as emergent pairs, after the same
-// early-exit scan that testing them here would cost.
+// the previous reduction and both halves of apparent pairs. Testing the lower
+// halves here, in parallel, spares the reduction millions of columns in H2
+// (sphere_300: 4.0 M triangles, nearly all apparent): no sorting, no pivot-map
+// entries. A reduction that meets such a pivot finds its owner again with
+// zero_apparent_facet.
 template <class Matrix>
 column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
     const rips_filtration<Matrix>& filt, const std::vector<diameter_index<typename rips_filtration<Matrix>::value_t>>& faces,
@@ -126,7 +128,8 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                 c.coefficient = 1;
                 if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
                 if (pivots.contains(c.index)) { ++parts[t].cleared; continue; }
-                if (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
+                if (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
+                    filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
                     ++parts[t].apparent;
                     continue;
                 }
