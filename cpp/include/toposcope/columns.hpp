@@ -118,6 +118,36 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
     std::vector<typename rips_filtration<Matrix>::cofacets_t> scan, probe;
     for (int t = 0; t < n_threads; ++t) { scan.push_back(filt.make_cofacets()); probe.push_back(filt.make_cofacets()); }
     std::vector<std::vector<index_t>> verts(n_threads), facet(n_threads);
+    if constexpr (!Matrix::is_sparse) {
+        // Dense: cofacets whose new vertex is the largest, built from the
+        // face's vertices, and the apparent tests run on vertex lists.
+        const auto& dist = filt.distances();
+        const index_t n = dist.size();
+        parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
+            const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
+            std::vector<index_t>& fv = verts[t];
+            std::vector<index_t> cv(dim + 1), scratch(dim + 2);
+            std::vector<const value_t*> rows(dim);
+            for (index_t f = b * block; f < end; ++f) {
+                filt.codec().vertices(faces[f].index, dim - 1, fv);
+                for (index_t a = 0; a < dim; ++a) { rows[a] = dist.row(fv[a]); cv[a + 1] = fv[a]; }
+                for (index_t w = n - 1; w > fv[0]; --w) {
+                    value_t d = faces[f].diameter;
+                    for (index_t a = 0; a < dim; ++a) d = std::max(d, rows[a][w]);
+                    if (!(d <= filt.threshold())) continue;
+                    const index_t index = faces[f].index + filt.codec().binomial(w, dim + 1);
+                    if (keep_simplices) parts[t].simplices.push_back({d, index});
+                    if (pivots.contains(index)) { ++parts[t].cleared; continue; }
+                    cv[0] = w;
+                    if (filt.in_apparent_pair(cv.data(), dim, d, scratch.data())) { ++parts[t].apparent; continue; }
+                    parts[t].columns.push_back({d, index});
+                }
+            }
+        });
+        column_batch<value_t> out;
+        merge_batches(parts, out, keep_simplices);
+        return out;
+    }
     parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
         const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
         for (index_t f = b * block; f < end; ++f) {

@@ -129,6 +129,62 @@ public:
         return c;
     }
 
+    // Vertex-list forms of the apparent-pair tests, for dense input where the
+    // vertices are known already (decoding an index costs a cube root per
+    // vertex, and H2 tests millions of triangles). `verts` are decreasing.
+
+    // The position of the vertex whose removal leaves tau's last facet of
+    // diameter d (tau's own), or -1: zero_pivot_facet without indices.
+    index_t zero_pivot_facet_position(const index_t* verts, index_t dim, value_t d) const {
+        for (index_t t = 0; t <= dim; ++t)
+            for (index_t a = 0; a <= dim; ++a) {
+                if (a == t) continue;
+                for (index_t b = a + 1; b <= dim; ++b)
+                    if (b != t && dist_(verts[a], verts[b]) == d) return t;
+            }
+        return -1;
+    }
+
+    // The largest vertex w outside sigma within d of all its vertices, or -1:
+    // the new vertex of sigma's first cofacet of diameter d.
+    index_t first_cofacet_vertex(const index_t* verts, index_t dim, value_t d) const {
+        const value_t* first = dist_.row(verts[0]);
+        for (index_t w = dist_.size() - 1; w >= 0; --w) {
+            if (first[w] > d) continue;
+            bool within = true;
+            for (index_t a = 1; a <= dim && within; ++a) within = dist_(w, verts[a]) <= d;
+            if (!within) continue;
+            bool own = false;
+            for (index_t a = 0; a <= dim; ++a) own |= verts[a] == w;
+            if (!own) return w;
+        }
+        return -1;
+    }
+
+    // Whether sigma (vertices verts, diameter d) is either half of an apparent
+    // pair. scratch holds dim + 2 vertices.
+    bool in_apparent_pair(const index_t* verts, index_t dim, value_t d, index_t* scratch) const {
+        // Upper half: sigma is the first cofacet of its last facet f, i.e. no
+        // vertex above the one removed fits on f.
+        const index_t p = dim >= 1 ? zero_pivot_facet_position(verts, dim, d) : -1;
+        if (p >= 0) {
+            index_t k = 0;
+            for (index_t a = 0; a <= dim; ++a)
+                if (a != p) scratch[k++] = verts[a];
+            if (first_cofacet_vertex(scratch, dim - 1, d) == verts[p]) return true;
+        }
+        // Lower half: sigma is the last facet of its first cofacet.
+        const index_t w = first_cofacet_vertex(verts, dim, d);
+        if (w < 0) return false;
+        index_t k = 0, at = -1;
+        for (index_t a = 0; a <= dim; ++a) {
+            if (at < 0 && w > verts[a]) scratch[at = k++] = w;
+            scratch[k++] = verts[a];
+        }
+        if (at < 0) scratch[at = k++] = w;
+        return zero_pivot_facet_position(scratch, dim + 1, d) == at;
+    }
+
 private:
     // The largest w other than i and j within d of both, or -1: from a short
     // neighbour list when one holds every candidate, else by scanning rows.
