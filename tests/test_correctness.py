@@ -265,6 +265,20 @@ def test_integer_points_with_ties_match_gudhi(points, maxdim, coeff):
                           gudhi_rips(squareform(pdist(X)), maxdim, coeff), context=f"X={points}")
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_ties_in_high_dimensions_match_gudhi(seed):
+    """H2 and H3 with many equal diameters, dense and thresholded (sparse): the
+    apparent pairs of the top dimensions are found from vertex lists there."""
+    rng = np.random.default_rng(9000 + seed)
+    n = int(rng.integers(8, 22))
+    X = rng.integers(0, 3, size=(n, int(rng.integers(2, 5)))).astype(np.float64)
+    maxdim, coeff = int(rng.integers(2, 4)), int(rng.choice(PRIMES))
+    threshold = np.inf if seed % 2 else float(rng.choice([1.0, 1.5, 2.0]))
+    expected = gudhi_rips(squareform(pdist(X)), maxdim, coeff, threshold)
+    ours = ts.rips(X, maxdim=maxdim, coeff=coeff, threshold=threshold)
+    assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} n={n} maxdim={maxdim} thr={threshold}")
+
+
 # --------------------------------------------------------------------------- ripser.py, float32
 def ripserpy_config(seed: int):
     rng = np.random.default_rng(6000 + seed)
