@@ -515,3 +515,19 @@ def test_edge_collapse_keeps_every_diagram(seed):
     collapsed = ts.rips(X, maxdim=maxdim, coeff=coeff, collapse=True)
     full = ts.rips(X, maxdim=maxdim, coeff=coeff, collapse=False)
     assert_diagrams_close(collapsed.dgms, full.dgms, rtol=0, atol=0, context=f"seed={seed}")
+
+
+def test_collapse_given_up_on_a_sphere_keeps_the_diagrams():
+    """150 points on a sphere, no threshold: the collapse costs thousands of
+    steps an edge for almost nothing and is abandoned (dense input then goes
+    to the dense engine); the diagrams agree with ripser.py and with the
+    collapse turned off."""
+    rng = np.random.default_rng(13000)
+    X = rng.normal(size=(150, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    theirs = ripserpy.ripser(X, maxdim=2)["dgms"]
+    off = ts.rips(X, maxdim=2, collapse=False)
+    on = ts.rips(X, maxdim=2, collapse=True)
+    assert_diagrams_close(on.dgms, off.dgms, rtol=0, atol=0)
+    assert_diagrams_match_float32(on.dgms, theirs, 2.0)
+    assert len(on.dgms[2]) == 1

@@ -56,13 +56,15 @@ result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename ri
         }
     }
     const index_t before = static_cast<index_t>(edges.size());
-    edges = edge_collapser<value_t>(n, std::move(edges)).run();
+    edge_collapser<value_t> collapser(n, std::move(edges));
+    edges = collapser.run();
+    opt.collapse = false;
+    if (collapser.abandoned()) return compute_persistence(dist, threshold, opt);
     std::vector<value_t> births;
     if (dist.has_births()) {
         births.resize(n);
         for (index_t i = 0; i < n; ++i) births[i] = dist.vertex_birth(i);
     }
-    opt.collapse = false;
     auto finish = [&](const auto& collapsed) {
         auto result = compute_persistence(collapsed, threshold, opt);
         result.num_edges = before;
