@@ -13,6 +13,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <cstdint>
 #include <vector>
 
@@ -27,78 +31,95 @@ public:
     using vertex_t = std::uint32_t;
 
     neighbor_order(const dense_distance_matrix<value_t>& dist, value_t threshold)
-        : dist_(dist), threshold_(threshold), lists_(dist.size()), sorted_(dist.size(), 0), built_(dist.size(), 0) {}
+        : dist_(dist), threshold_(threshold), lists_(dist.size()), sorted_(new std::atomic<std::size_t>[dist.size()]),
+          built_(new std::atomic<bool>[dist.size()]) {
+        for (index_t v = 0; v < dist.size(); ++v) {
+            sorted_[v].store(0, std::memory_order_relaxed);
+            built_[v].store(false, std::memory_order_relaxed);
+        }
+    }
+
+    // Readers on several threads are safe: a list is built and its prefix
+    // extended under a lock, and an entry once sorted is never moved, so the
+    // fast path (an entry inside the published prefix) takes no lock.
 
     // Number of neighbours of v within the threshold.
-    std::size_t size(index_t v) {
-        if (!built_[v]) build(v);
-        return lists_[v].size();
-    }
+    std::size_t size(index_t v) { return list(v).size(); }
 
     // Neighbours of v in order, valid up to position `through` (inclusive) and
     // beyond as far as has been sorted: call before reading a position.
     const vertex_t* sorted_through(index_t v, std::size_t through) {
-        if (!built_[v]) build(v);
-        if (through >= sorted_[v]) extend(v, through);
-        return lists_[v].data();
+        const std::vector<vertex_t>& l = list(v);
+        if (through >= sorted_[v].load(std::memory_order_acquire)) extend(v, through);
+        return l.data();
     }
 
     // First position in v's order whose distance is > x (or >= x when inclusive).
     std::size_t first_beyond(index_t v, value_t x, bool inclusive) {
-        if (!built_[v]) build(v);
-        const std::vector<vertex_t>& list = lists_[v];
+        const std::vector<vertex_t>& l = list(v);
         const value_t* row = dist_.row(v);
         auto below = [&](vertex_t u) { return inclusive ? row[u] < x : row[u] <= x; };
-        while (sorted_[v] < list.size() && (sorted_[v] == 0 || below(list[sorted_[v] - 1]))) extend(v, sorted_[v]);
-        return std::partition_point(list.begin(), list.begin() + sorted_[v], below) - list.begin();
+        std::size_t done = sorted_[v].load(std::memory_order_acquire);
+        while (done < l.size() && (done == 0 || below(l[done - 1]))) done = extend(v, done);
+        return std::partition_point(l.begin(), l.begin() + done, below) - l.begin();
     }
 
-    std::size_t bytes() const { return stored_ * sizeof(vertex_t); }
+    std::size_t bytes() const { return stored_.load() * sizeof(vertex_t); }
 
 private:
     struct keyed { value_t distance; vertex_t vertex; };
     static bool key_less(const keyed& a, const keyed& b) {
         return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
     }
+    std::mutex& lock_of(index_t v) { return locks_[static_cast<std::size_t>(v) % locks_.size()]; }
 
-    void build(index_t v) {
-        const value_t* row = dist_.row(v);
-        const index_t n = dist_.size();
-        std::vector<vertex_t>& list = lists_[v];
-        for (index_t u = 0; u < n; ++u)
-            if (u != v && row[u] <= threshold_) list.push_back(static_cast<vertex_t>(u));
-        list.shrink_to_fit();
-        stored_ += list.size();
-        built_[v] = 1;
+    const std::vector<vertex_t>& list(index_t v) {
+        if (!built_[v].load(std::memory_order_acquire)) {
+            std::lock_guard<std::mutex> guard(lock_of(v));
+            if (!built_[v].load(std::memory_order_relaxed)) {
+                const value_t* row = dist_.row(v);
+                const index_t n = dist_.size();
+                std::vector<vertex_t>& l = lists_[v];
+                for (index_t u = 0; u < n; ++u)
+                    if (u != v && row[u] <= threshold_) l.push_back(static_cast<vertex_t>(u));
+                l.shrink_to_fit();
+                stored_ += l.size();
+                built_[v].store(true, std::memory_order_release);
+            }
+        }
+        return lists_[v];
     }
 
-    // Sorts v's list at least through position `through`: the smallest of the
-    // unsorted tail are selected, sorted and appended to the prefix, in
-    // doubling chunks.
-    void extend(index_t v, std::size_t through) {
-        std::vector<vertex_t>& list = lists_[v];
+    // Sorts v's list at least through position `through`: the smallest of the unsorted tail are selected,
+    // sorted and appended to the prefix, in doubling chunks. Returns the new
+    // prefix length.
+    std::size_t extend(index_t v, std::size_t through) {
+        std::lock_guard<std::mutex> guard(lock_of(v));
+        std::vector<vertex_t>& l = lists_[v];
         const value_t* row = dist_.row(v);
-        std::size_t done = sorted_[v];
-        const std::size_t m = list.size();
+        std::size_t done = sorted_[v].load(std::memory_order_relaxed);
+        const std::size_t m = l.size();
+        thread_local std::vector<keyed> scratch;
         while (done <= through && done < m) {
-            scratch_.clear();
-            for (std::size_t p = done; p < m; ++p) scratch_.push_back(keyed{row[list[p]], list[p]});
+            scratch.clear();
+            for (std::size_t p = done; p < m; ++p) scratch.push_back(keyed{row[l[p]], l[p]});
             const std::size_t chunk = std::min(m - done, std::max<std::size_t>(128, done));
-            if (chunk < scratch_.size()) std::nth_element(scratch_.begin(), scratch_.begin() + chunk, scratch_.end(), key_less);
-            std::sort(scratch_.begin(), scratch_.begin() + chunk, key_less);
-            for (std::size_t p = 0; p < scratch_.size(); ++p) list[done + p] = scratch_[p].vertex;
+            if (chunk < scratch.size()) std::nth_element(scratch.begin(), scratch.begin() + chunk, scratch.end(), key_less);
+            std::sort(scratch.begin(), scratch.begin() + chunk, key_less);
+            for (std::size_t p = 0; p < scratch.size(); ++p) l[done + p] = scratch[p].vertex;
             done += chunk;
         }
-        sorted_[v] = done;
+        sorted_[v].store(done, std::memory_order_release);
+        return done;
     }
 
     const dense_distance_matrix<value_t>& dist_;
     value_t threshold_;
     std::vector<std::vector<vertex_t>> lists_;
-    std::vector<std::size_t> sorted_;
-    std::vector<char> built_;
-    std::vector<keyed> scratch_;
-    std::size_t stored_ = 0;
+    std::unique_ptr<std::atomic<std::size_t>[]> sorted_;
+    std::unique_ptr<std::atomic<bool>[]> built_;
+    std::array<std::mutex, 64> locks_;
+    std::atomic<std::size_t> stored_{0};
 };
 
 // The k nearest neighbours of every vertex, in the same order, built at once

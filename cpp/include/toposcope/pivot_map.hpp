@@ -3,7 +3,10 @@
 // a flat table avoids the node allocations of std::unordered_map.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <stdexcept>
 #include <vector>
 
@@ -20,23 +23,30 @@ struct pivot_owner {
 
 class pivot_map {
 public:
+    pivot_map() = default;
+    pivot_map(pivot_map&& other) noexcept { swap(other); }
+    pivot_map& operator=(pivot_map&& other) noexcept { swap(other); return *this; }
+
     // Room for the pivots of n columns; owners are 32-bit column numbers.
+    // Call before concurrent use: inserts up to n keys never rehash then.
     void reserve(std::size_t n) {
         if (n >= (std::size_t(1) << 32))
             throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         std::size_t cap = 16;
         while (cap < 2 * n) cap <<= 1;
-        if (cap > slots_.size()) rehash(cap);
+        if (cap > cap_) rehash(cap);
     }
     std::size_t size() const { return size_; }
 
-    // The owner of simplex `key`, or nullptr.
+    // The owner of simplex `key`, or nullptr. Safe while one other thread
+    // inserts (into a reserved table): a key is published after its owner.
     const pivot_owner* find(index_t key) const {
-        if (slots_.empty()) return nullptr;
+        if (cap_ == 0) return nullptr;
         for (std::size_t i = bucket(key);; i = (i + 1) & mask_) {
             const slot& s = slots_[i];
-            if (s.key == key) return &s.value;
-            if (s.key == empty) return nullptr;
+            const index_t k = s.key.load(std::memory_order_acquire);
+            if (k == key) return &s.value;
+            if (k == empty) return nullptr;
         }
     }
     bool contains(index_t key) const { return find(key) != nullptr; }
@@ -44,21 +54,22 @@ public:
     // Hints that `key` will be looked up soon.
     void prefetch(index_t key) const {
 #if defined(__GNUC__) || defined(__clang__)
-        if (!slots_.empty()) __builtin_prefetch(&slots_[bucket(key)]);
+        if (cap_ != 0) __builtin_prefetch(&slots_[bucket(key)]);
 #else
         (void)key;
 #endif
     }
 
-    // Inserts unless present.
+    // Inserts unless present. One writer at a time.
     void insert(index_t key, pivot_owner value) {
-        if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
+        if (2 * (size_ + 1) > cap_) rehash(cap_ == 0 ? 16 : 2 * cap_);
         for (std::size_t i = bucket(key);; i = (i + 1) & mask_) {
             slot& s = slots_[i];
-            if (s.key == key) return;
-            if (s.key == empty) {
-                s.key = key;
+            const index_t k = s.key.load(std::memory_order_relaxed);
+            if (k == key) return;
+            if (k == empty) {
                 s.value = value;
+                s.key.store(key, std::memory_order_release);
                 ++size_;
                 return;
             }
@@ -68,7 +79,7 @@ public:
 private:
     static constexpr index_t empty = -1;
     struct slot {
-        index_t key = empty;
+        std::atomic<index_t> key{empty};
         pivot_owner value{};
     };
     std::size_t bucket(index_t key) const {
@@ -76,16 +87,25 @@ private:
         return static_cast<std::size_t>(h >> 20) & mask_;
     }
     void rehash(std::size_t cap) {
-        std::vector<slot> old;
+        std::unique_ptr<slot[]> old(new slot[cap]);
         old.swap(slots_);
-        slots_.assign(cap, slot{});
+        const std::size_t old_cap = cap_;
+        cap_ = cap;
         mask_ = cap - 1;
         size_ = 0;
-        for (const slot& s : old)
-            if (s.key != empty) insert(s.key, s.value);
+        for (std::size_t i = 0; i < old_cap; ++i) {
+            const index_t k = old[i].key.load(std::memory_order_relaxed);
+            if (k != empty) insert(k, old[i].value);
+        }
     }
-    std::vector<slot> slots_;
-    std::size_t mask_ = 0, size_ = 0;
+    void swap(pivot_map& other) noexcept {
+        slots_.swap(other.slots_);
+        std::swap(cap_, other.cap_);
+        std::swap(mask_, other.mask_);
+        std::swap(size_, other.size_);
+    }
+    std::unique_ptr<slot[]> slots_;
+    std::size_t cap_ = 0, mask_ = 0, size_ = 0;
 };
 
 }  // namespace toposcope

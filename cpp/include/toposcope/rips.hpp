@@ -132,6 +132,7 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         // sparse neighbourhoods merge cached cofacet streams (reduction.hpp).
         std::conditional_t<Matrix::is_sparse, cohomology_reducer<Matrix>, ordered_cohomology_reducer<value_t>>
             reducer(filt, opt.cocycles, opt.check_interrupt);
+        if constexpr (!Matrix::is_sparse) reducer.set_threads(opt.n_threads);
         for (index_t dim = 1; dim <= opt.max_dim; ++dim) {
             pivot_map pivots;
             reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
