@@ -9,20 +9,24 @@
 // of H1 in noisy data, then cost almost nothing.
 //
 // Columns are reduced on several threads with the sequential result. A
-// column may add any column that has already claimed its pivot: those are
-// exactly the columns the sequential reduction would add, because claims are
-// made in column order. A column that meets a pivot nobody owns yet cannot
-// tell whether an earlier column still being reduced will claim it, so it is
-// parked until every earlier column is done ("its turn"); then it goes on as
-// the sequential reduction would, from the same state. Meanwhile its thread
-// takes the next column. Long columns thus overlap (the torus's two long H1
-// classes), and many short ones share the threads.
+// column that meets a pivot nobody owns yet may claim it only when no earlier
+// unfinished column can: each such column publishes a lower bound on its
+// pivot (its current pivot, which only grows), and the claim needs the pivot
+// to lie before all of them. So every owner a column meets is an earlier
+// column, the one the sequential reduction would add (a later column's claim
+// lies before this column's bound, where its walk never goes). Otherwise the column is
+// parked and its thread takes another. Claims, parking and waking happen
+// under one lock; a woken column goes on from the same state. So a long
+// column (the torus's long H1 classes) does not hold the others back: the
+// columns after it claim their pivots below its current one, and a second
+// long column runs beside it.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -57,7 +61,7 @@ public:
         if (columns.size() >= (std::size_t(1) << 32))
             throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
         pivots.reserve(columns.size());  // no rehash while other threads read it
-        run r(*this, columns, dim, pivots, out);
+        run r(*this, columns, dim, pivots);
         const int threads = static_cast<int>(std::min<std::size_t>(n_threads_, std::max<std::size_t>(1, columns.size() / 64)));
         std::vector<std::unique_ptr<worker>> workers;
         for (int t = 0; t < threads; ++t) workers.push_back(std::make_unique<worker>(r, t));
@@ -67,25 +71,35 @@ public:
             stats.emergent += w->emergent;
         }
         stats.columns += static_cast<index_t>(columns.size());
+        // Claims came in any order; the output is in column order, as the
+        // sequential reduction writes it.
+        std::sort(r.records.begin(), r.records.end(), [](const claim_record& a, const claim_record& b) { return a.j < b.j; });
+        for (claim_record& rec : r.records) {
+            out.bars.push_back(rec.b);
+            if (want_cocycles_) out.cocycles.push_back(std::move(rec.z));
+        }
     }
 
 private:
     using state_t = ordered_coboundary<value_t>;
 
     // A column between steps: its cochain, its current pivot, and whether its
-    // emergent candidate still waits for its turn.
+    // emergent candidate is still to be claimed.
     struct column_state {
         std::unique_ptr<state_t> cochain;
         std::size_t j = 0;
         entry_t sigma{}, pivot{};
         bool emergent_candidate = false;
+        int since_published = 0;  // additions since its bound was last published
     };
 
-    // V's columns, appended in column order, read by other threads: blocks
-    // that never move, and bounds published with each claim.
+    // V's columns, appended as they are claimed (under the lock), read by
+    // other threads: blocks that never move; a column's range is written
+    // before its pivot is published.
     class v_store {
     public:
-        explicit v_store(std::size_t columns) : bounds_(columns + 1, 0), blocks_(new std::unique_ptr<entry_t[]>[max_blocks]) {}
+        explicit v_store(std::size_t columns)
+            : begin_(columns, 0), end_(columns, 0), blocks_(new std::unique_ptr<entry_t[]>[max_blocks]) {}
         void append(const entry_t& e) {
             if ((size_ & mask) == 0) {
                 if ((size_ >> shift) >= max_blocks) throw std::length_error("reduction matrix too large");
@@ -94,35 +108,51 @@ private:
             blocks_[size_ >> shift][size_ & mask] = e;
             ++size_;
         }
-        void close(std::size_t j) { bounds_[j + 1] = size_; }
-        std::size_t begin(std::size_t j) const { return bounds_[j]; }
-        std::size_t end(std::size_t j) const { return bounds_[j + 1]; }
+        void open(std::size_t j) { begin_[j] = size_; }
+        void close(std::size_t j) { end_[j] = size_; }
+        std::size_t begin(std::size_t j) const { return begin_[j]; }
+        std::size_t end(std::size_t j) const { return end_[j]; }
         const entry_t& operator[](std::size_t i) const { return blocks_[i >> shift][i & mask]; }
 
     private:
         static constexpr std::size_t shift = 14, block = std::size_t(1) << shift, mask = block - 1,
                                      max_blocks = std::size_t(1) << 18;
-        std::vector<std::size_t> bounds_;
+        std::vector<std::size_t> begin_, end_;
         std::unique_ptr<std::unique_ptr<entry_t[]>[]> blocks_;
         std::size_t size_ = 0;
     };
 
-    // What the threads share during one dimension.
+    // A claimed column's output, put in column order at the end.
+    struct claim_record {
+        std::size_t j;
+        bar<value_t> b;
+        cocycle z;
+    };
+
+    // What the threads share during one dimension. Everything but the pivot
+    // table's lookups, V's claimed columns and `failed` is guarded by `lock`.
     struct run {
-        run(ordered_cohomology_reducer& reducer, const std::vector<column_t>& columns, index_t dim, pivot_map& pivots,
-            diagram<value_t>& out)
-            : self(reducer), columns(columns), dim(dim), pivots(pivots), out(out), v(columns.size()),
-              parked(columns.size()) {}
+        run(ordered_cohomology_reducer& reducer, const std::vector<column_t>& columns, index_t dim, pivot_map& pivots)
+            : self(reducer), columns(columns), dim(dim), pivots(pivots), v(columns.size()), claimed(columns.size(), 0),
+              parked(columns.size()) {
+            bound.reserve(columns.size());
+            // Before any work, a column's pivot is at least the earliest
+            // simplex of its own diameter.
+            for (const column_t& c : columns) bound.push_back(entry_t{c.diameter, std::numeric_limits<index_t>::max(), 0});
+        }
         ordered_cohomology_reducer& self;
         const std::vector<column_t>& columns;
         index_t dim;
         pivot_map& pivots;
-        diagram<value_t>& out;
         v_store v;
-        std::atomic<std::size_t> next{0}, done{0};  // next column to start; columns claimed so far
         std::atomic<bool> failed{false};
-        std::mutex turn;                          // guards parked and the advance of done
+        std::mutex lock;
+        std::size_t next = 0, done = 0;     // next column to start; all before `done` are claimed
+        std::vector<char> claimed;
+        std::vector<entry_t> bound;         // lower bounds on unclaimed columns' pivots
         std::vector<std::unique_ptr<column_state>> parked;
+        std::vector<std::unique_ptr<column_state>> ready;  // parked columns whose pivot got an owner
+        std::vector<claim_record> records;
     };
 
     class worker {
@@ -134,16 +164,30 @@ private:
         void loop() {
             try {
                 std::size_t count = 0;
-                // Columns started ahead of the last claim are bounded: each
-                // parked one holds its cochain.
+                // Columns started ahead of the first unclaimed one are
+                // bounded: each parked one holds its cochain.
                 const std::size_t ahead = 4096;
+                const std::size_t m = r_.columns.size();
                 while (!r_.failed.load(std::memory_order_relaxed)) {
-                    const std::size_t j = r_.next.fetch_add(1);
-                    if (j >= r_.columns.size()) break;
-                    while (j > r_.done.load(std::memory_order_acquire) + ahead && !r_.failed.load(std::memory_order_relaxed))
+                    std::unique_ptr<column_state> c;
+                    std::size_t j = m;
+                    {
+                        std::lock_guard<std::mutex> guard(r_.lock);
+                        if (!r_.ready.empty()) {
+                            c = std::move(r_.ready.back());
+                            r_.ready.pop_back();
+                        } else if (r_.next < m && r_.next <= r_.done + ahead) {
+                            j = r_.next++;
+                        } else if (r_.done == m) {
+                            break;
+                        }
+                    }
+                    if (!c && j == m) {  // nothing to do until another thread claims or wakes something
                         std::this_thread::yield();
+                        continue;
+                    }
                     if (thread_ == 0 && r_.self.check_interrupt_ && (++count & 0xff) == 0) r_.self.check_interrupt_();
-                    std::unique_ptr<column_state> c = fresh(j);
+                    if (!c) c = fresh(j);
                     while (c) c = step(std::move(c));
                 }
             } catch (...) {
@@ -167,6 +211,7 @@ private:
             c->j = j;
             c->sigma = entry_t{r_.columns[j].diameter, r_.columns[j].index, 1};
             c->emergent_candidate = false;
+            c->since_published = 0;
             const entry_t first = filt_.zero_pivot_cofacet(c->sigma, r_.dim, cofacets_);
             if (first.index != -1 && !r_.pivots.contains(first.index) && !claimed_by_apparent(c->sigma, first)) {
                 c->emergent_candidate = true;  // paired at once unless an earlier column claims it
@@ -184,36 +229,40 @@ private:
             c.pivot = c.cochain->pivot();
         }
 
-        bool my_turn(const column_state& c) const { return r_.done.load(std::memory_order_acquire) == c.j; }
-
-        // Advances column c as far as it can go. Returns the next column this
-        // thread should continue (one whose turn came when c was claimed), or
-        // null.
+        // Advances column c as far as it can go; returns a column this thread
+        // should go on with (woken meanwhile), or null.
         std::unique_ptr<column_state> step(std::unique_ptr<column_state> c) {
             if (c->emergent_candidate) {
-                if (!my_turn(*c)) return park(std::move(c));
+                std::unique_lock<std::mutex> guard(r_.lock);
                 if (!r_.pivots.contains(c->pivot.index)) {
-                    ++emergent;
-                    return claim(std::move(c), c->pivot, false);
+                    if (can_claim(c->j, c->pivot)) {
+                        ++emergent;
+                        claim(std::move(c));
+                    } else {
+                        park(std::move(c));
+                    }
+                    wake();
+                    return take_ready();
                 }
+                guard.unlock();
                 start_reduction(*c);
             }
             state_t& column = *c->cochain;
+            entry_t& pivot = c->pivot;
             while (true) {
-                entry_t& pivot = c->pivot;
                 if (pivot.index == -1) {  // essential: the cocycle never dies below the threshold
-                    if (!my_turn(*c)) return park(std::move(c));
-                    return claim(std::move(c), entry_t{infinity<value_t>(), -1, 0}, true);
+                    std::lock_guard<std::mutex> guard(r_.lock);
+                    claim(std::move(c));  // its walk used claimed columns only: nothing can change it
+                    wake();
+                    return take_ready();
                 }
-                // Whether every earlier column is done, read before the lookup:
-                // a turn that began after it would not have its claims seen.
-                const bool turn = my_turn(*c);
                 if (const pivot_owner* owner = r_.pivots.find(pivot.index)) {
                     const coefficient_t factor =
                         field_.neg(field_.mul(pivot.coefficient, field_.inverse(owner->coefficient)));
                     add_column(owner->column, factor, pivot, column);
                     ++additions;
                     pivot = column.pivot();
+                    if (++c->since_published == 64) publish(*c);
                     continue;
                 }
                 entry_t facet = filt_.zero_apparent_facet(pivot, r_.dim + 1, probe_, verts_, facet_);
@@ -223,11 +272,74 @@ private:
                     column.add(facet, &pivot);
                     ++additions;
                     pivot = column.pivot();
+                    if (++c->since_published == 64) publish(*c);
                     continue;
                 }
-                if (!turn) return park(std::move(c));  // an earlier column may still claim it
-                return claim(std::move(c), pivot, true);
+                std::lock_guard<std::mutex> guard(r_.lock);
+                if (r_.pivots.contains(pivot.index)) continue;  // claimed since the lookup: add it
+                if (can_claim(c->j, pivot)) claim(std::move(c));
+                else park(std::move(c));
+                wake();
+                return take_ready();
             }
+        }
+
+        // A long column tells the others how far it has got, so that they
+        // may claim pivots below it.
+        void publish(column_state& c) {
+            c.since_published = 0;
+            std::lock_guard<std::mutex> guard(r_.lock);
+            r_.bound[c.j] = c.pivot;
+            wake();
+        }
+
+        static bool before(const entry_t& a, const entry_t& b) {
+            return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
+        }
+
+        // (Under the lock.) Whether column j may claim pivot t now: it lies
+        // before every unclaimed earlier column's bound, so none of them can
+        // ever own it.
+        bool can_claim(std::size_t j, const entry_t& t) const {
+            for (std::size_t i = r_.done; i < j; ++i)
+                if (!r_.claimed[i] && !before(t, r_.bound[i])) return false;
+            return true;
+        }
+
+        // (Under the lock.) Parks c at its pivot, which becomes its bound.
+        void park(std::unique_ptr<column_state> c) {
+            r_.bound[c->j] = c->pivot;
+            const std::size_t j = c->j;
+            r_.parked[j] = std::move(c);
+        }
+
+        // (Under the lock.) Goes over the parked columns in order after a
+        // claim or a new bound: a column whose pivot got an owner is woken,
+        // one whose pivot lies before every earlier unfinished column's bound
+        // claims it.
+        void wake() {
+            entry_t lowest{infinity<value_t>(), -1, 0};  // least bound of the unclaimed columns so far
+            for (std::size_t i = r_.done; i < r_.next; ++i) {
+                if (r_.claimed[i]) continue;
+                std::unique_ptr<column_state>& p = r_.parked[i];
+                if (p) {
+                    if (r_.pivots.contains(p->pivot.index)) {
+                        r_.ready.push_back(std::move(p));  // an emergent candidate then reduces
+                    } else if (before(p->pivot, lowest)) {
+                        if (p->emergent_candidate) ++emergent;
+                        claim(std::move(p));
+                        continue;
+                    }
+                }
+                if (before(r_.bound[i], lowest)) lowest = r_.bound[i];
+            }
+        }
+
+        std::unique_ptr<column_state> take_ready() {
+            if (r_.ready.empty()) return nullptr;
+            std::unique_ptr<column_state> c = std::move(r_.ready.back());
+            r_.ready.pop_back();
+            return c;
         }
 
         // The sigma-side check of an emergent pair: `first`, sigma's first
@@ -240,35 +352,28 @@ private:
             return filt_.zero_pivot_cofacet(f, r_.dim, probe_).index == first.index;
         }
 
-        std::unique_ptr<column_state> park(std::unique_ptr<column_state> c) {
-            std::lock_guard<std::mutex> guard(r_.turn);
-            if (r_.done.load(std::memory_order_relaxed) == c->j) return c;  // its turn came meanwhile
+        // (Under the lock.) Column c pairs with its pivot (index -1: essential).
+        void claim(std::unique_ptr<column_state> c) {
             const std::size_t j = c->j;
-            r_.parked[j] = std::move(c);
-            return nullptr;
-        }
-
-        // Column c (in its turn) pairs with `pivot` (index -1: essential);
-        // then the next column's turn begins.
-        std::unique_ptr<column_state> claim(std::unique_ptr<column_state> c, const entry_t& pivot, bool reduced) {
-            const std::size_t j = c->j;
-            if (pivot.index == -1) {
-                emit(c->sigma, pivot, *c->cochain, reduced);
-                r_.v.close(j);
-            } else {
-                if (reduced && pivot.diameter > c->sigma.diameter) emit(c->sigma, pivot, *c->cochain, true);
-                if (reduced)
-                    c->cochain->for_each_term([&](const entry_t& e) {
-                        if (e.index != c->sigma.index) r_.v.append(e);
-                    });
-                r_.v.close(j);  // before the pivot is published: a reader of it reads the column
+            const entry_t pivot = c->pivot;
+            const bool reduced = !c->emergent_candidate;  // an emergent pair's cochain is sigma alone
+            claim_record rec{j, bar<value_t>{c->sigma.diameter, pivot.index == -1 ? infinity<value_t>() : pivot.diameter,
+                                             c->sigma.index, pivot.index},
+                             {}};
+            const bool bar_of_it = pivot.index == -1 || (reduced && pivot.diameter > c->sigma.diameter);
+            if (bar_of_it && r_.self.want_cocycles_) rec.z = cocycle_of(*c, reduced);
+            if (bar_of_it) r_.records.push_back(std::move(rec));
+            r_.v.open(j);
+            if (pivot.index != -1 && reduced)
+                c->cochain->for_each_term([&](const entry_t& e) {
+                    if (e.index != c->sigma.index) r_.v.append(e);
+                });
+            r_.v.close(j);  // before the pivot is published: a reader of it reads the column
+            if (pivot.index != -1)
                 r_.pivots.insert(pivot.index, pivot_owner{static_cast<std::uint32_t>(j), pivot.coefficient});
-            }
+            r_.claimed[j] = 1;
+            while (r_.done < r_.claimed.size() && r_.claimed[r_.done]) ++r_.done;
             if (spare_.size() < 4) spare_.push_back(std::move(c));
-            std::lock_guard<std::mutex> guard(r_.turn);
-            r_.done.store(j + 1, std::memory_order_release);
-            if (j + 1 < r_.parked.size() && r_.parked[j + 1]) return std::move(r_.parked[j + 1]);
-            return nullptr;
         }
 
         // Adds factor * (column k's cochain), whose coboundary starts at `bound`.
@@ -281,19 +386,17 @@ private:
             }
         }
 
-        void emit(const entry_t& sigma, const entry_t& pivot, const state_t& column, bool reduced) {
-            r_.out.bars.push_back({sigma.diameter, pivot.diameter, sigma.index, pivot.index});
-            if (!r_.self.want_cocycles_) return;
+        cocycle cocycle_of(const column_state& c, bool reduced) const {
             std::vector<entry_t> terms;
-            if (reduced) column.for_each_term([&](const entry_t& e) { terms.push_back(e); });
-            else terms.push_back(sigma);
+            if (reduced) c.cochain->for_each_term([&](const entry_t& e) { terms.push_back(e); });
+            else terms.push_back(c.sigma);
             std::sort(terms.begin(), terms.end(), [](const entry_t& a, const entry_t& b) { return filtration_less(a, b); });
             cocycle z;
             for (const entry_t& e : terms) {
                 z.simplices.push_back(e.index);
                 z.coefficients.push_back(e.coefficient);
             }
-            r_.out.cocycles.push_back(std::move(z));
+            return z;
         }
 
         run& r_;
