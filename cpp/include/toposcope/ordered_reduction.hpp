@@ -131,14 +131,26 @@ private:
 
     // What the threads share during one dimension. Everything but the pivot
     // table's lookups, V's claimed columns and `failed` is guarded by `lock`.
+    // Started, unclaimed columns lie in [done, next), never more than `ahead`
+    // + 1 of them: their state is kept in a ring of window slots.
     struct run {
+        static constexpr std::size_t ahead = 4096, window = 8192;  // window > ahead + 1, a power of 2
         run(ordered_cohomology_reducer& reducer, const std::vector<column_t>& columns, index_t dim, pivot_map& pivots)
-            : self(reducer), columns(columns), dim(dim), pivots(pivots), v(columns.size()), claimed(columns.size(), 0),
-              parked(columns.size()) {
-            bound.reserve(columns.size());
-            // Before any work, a column's pivot is at least the earliest
-            // simplex of its own diameter.
-            for (const column_t& c : columns) bound.push_back(entry_t{c.diameter, std::numeric_limits<index_t>::max(), 0});
+            : self(reducer), columns(columns), dim(dim), pivots(pivots), v(columns.size()),
+              slots(std::min(window, columns.size() + 1)) {}
+        struct slot {
+            char claimed = 0;
+            entry_t bound{};                        // a lower bound on the column's pivot
+            std::unique_ptr<column_state> parked;
+        };
+        slot& at(std::size_t j) { return slots[j % slots.size()]; }
+        // Starts column j (the next one): before any work its pivot is at
+        // least the earliest simplex of its own diameter.
+        void start(std::size_t j) {
+            slot& s = at(j);
+            s.claimed = 0;
+            s.bound = entry_t{columns[j].diameter, std::numeric_limits<index_t>::max(), 0};
+            s.parked.reset();
         }
         ordered_cohomology_reducer& self;
         const std::vector<column_t>& columns;
@@ -148,9 +160,7 @@ private:
         std::atomic<bool> failed{false};
         std::mutex lock;
         std::size_t next = 0, done = 0;     // next column to start; all before `done` are claimed
-        std::vector<char> claimed;
-        std::vector<entry_t> bound;         // lower bounds on unclaimed columns' pivots
-        std::vector<std::unique_ptr<column_state>> parked;
+        std::vector<slot> slots;
         std::vector<std::unique_ptr<column_state>> ready;  // parked columns whose pivot got an owner
         std::vector<claim_record> records;
     };
@@ -165,8 +175,7 @@ private:
             try {
                 std::size_t count = 0;
                 // Columns started ahead of the first unclaimed one are
-                // bounded: each parked one holds its cochain.
-                const std::size_t ahead = 4096;
+                // bounded (each parked one holds its cochain).
                 const std::size_t m = r_.columns.size();
                 while (!r_.failed.load(std::memory_order_relaxed)) {
                     std::unique_ptr<column_state> c;
@@ -176,8 +185,9 @@ private:
                         if (!r_.ready.empty()) {
                             c = std::move(r_.ready.back());
                             r_.ready.pop_back();
-                        } else if (r_.next < m && r_.next <= r_.done + ahead) {
+                        } else if (r_.next < m && r_.next <= r_.done + run::ahead) {
                             j = r_.next++;
+                            r_.start(j);
                         } else if (r_.done == m) {
                             break;
                         }
@@ -289,7 +299,7 @@ private:
         void publish(column_state& c) {
             c.since_published = 0;
             std::lock_guard<std::mutex> guard(r_.lock);
-            r_.bound[c.j] = c.pivot;
+            r_.at(c.j).bound = c.pivot;
             wake();
         }
 
@@ -302,15 +312,15 @@ private:
         // ever own it.
         bool can_claim(std::size_t j, const entry_t& t) const {
             for (std::size_t i = r_.done; i < j; ++i)
-                if (!r_.claimed[i] && !before(t, r_.bound[i])) return false;
+                if (!r_.at(i).claimed && !before(t, r_.at(i).bound)) return false;
             return true;
         }
 
         // (Under the lock.) Parks c at its pivot, which becomes its bound.
         void park(std::unique_ptr<column_state> c) {
-            r_.bound[c->j] = c->pivot;
-            const std::size_t j = c->j;
-            r_.parked[j] = std::move(c);
+            typename run::slot& s = r_.at(c->j);
+            s.bound = c->pivot;
+            s.parked = std::move(c);
         }
 
         // (Under the lock.) Goes over the parked columns in order after a
@@ -320,8 +330,9 @@ private:
         void wake() {
             entry_t lowest{infinity<value_t>(), -1, 0};  // least bound of the unclaimed columns so far
             for (std::size_t i = r_.done; i < r_.next; ++i) {
-                if (r_.claimed[i]) continue;
-                std::unique_ptr<column_state>& p = r_.parked[i];
+                typename run::slot& s = r_.at(i);
+                if (s.claimed) continue;
+                std::unique_ptr<column_state>& p = s.parked;
                 if (p) {
                     if (r_.pivots.contains(p->pivot.index)) {
                         r_.ready.push_back(std::move(p));  // an emergent candidate then reduces
@@ -331,7 +342,7 @@ private:
                         continue;
                     }
                 }
-                if (before(r_.bound[i], lowest)) lowest = r_.bound[i];
+                if (before(s.bound, lowest)) lowest = s.bound;
             }
         }
 
@@ -371,8 +382,8 @@ private:
             r_.v.close(j);  // before the pivot is published: a reader of it reads the column
             if (pivot.index != -1)
                 r_.pivots.insert(pivot.index, pivot_owner{static_cast<std::uint32_t>(j), pivot.coefficient});
-            r_.claimed[j] = 1;
-            while (r_.done < r_.claimed.size() && r_.claimed[r_.done]) ++r_.done;
+            r_.at(j).claimed = 1;
+            while (r_.done < r_.next && r_.at(r_.done).claimed) ++r_.done;
             if (spare_.size() < 4) spare_.push_back(std::move(c));
         }
 
