@@ -195,3 +195,34 @@ def test_correlation_to_distance_validation_matches_ripserpy():
         with pytest.warns(RuntimeWarning):
             theirs = ripserpy.correlation_to_distance(C)
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_ctrl_c_interrupts_a_long_reduction():
+    """SIGINT during the reduction of long columns (a torus's long H1 classes,
+    ~10 s to finish) raises KeyboardInterrupt within a second or two and
+    leaves the interpreter usable."""
+    import subprocess
+    import sys
+
+    script = """
+import os, signal, threading, time
+import numpy as np
+import toposcope as ts
+rng = np.random.default_rng(0)
+u, v = rng.uniform(0, 2 * np.pi, size=(2, 3000))
+X = np.stack([(2 + np.cos(v)) * np.cos(u), (2 + np.cos(v)) * np.sin(u), np.sin(v)], axis=1)
+threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+t = time.time()
+try:
+    ts.rips(X, maxdim=1)
+    print("finished", time.time() - t)
+except KeyboardInterrupt:
+    print("interrupted", time.time() - t)
+print("usable", len(ts.rips(X[:50], maxdim=1).dgms))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.split("\n")[:2]
+    assert first.startswith("interrupted"), out.stdout
+    assert float(first.split()[1]) < 6.0, out.stdout
+    assert second == "usable 2"

@@ -28,6 +28,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -66,6 +67,7 @@ public:
         std::vector<std::unique_ptr<worker>> workers;
         for (int t = 0; t < threads; ++t) workers.push_back(std::make_unique<worker>(r, t));
         parallel_for(threads, threads, [&](index_t, int t) { workers[t]->loop(); });
+        if (r.error) std::rethrow_exception(r.error);
         for (const auto& w : workers) {
             stats.additions += w->additions;
             stats.emergent += w->emergent;
@@ -158,6 +160,7 @@ private:
         pivot_map& pivots;
         v_store v;
         std::atomic<bool> failed{false};
+        std::exception_ptr error;             // the first error of any thread
         std::mutex lock;
         std::size_t next = 0, done = 0;     // next column to start; all before `done` are claimed
         std::vector<slot> slots;
@@ -173,7 +176,7 @@ private:
 
         void loop() {
             try {
-                std::size_t count = 0;
+                std::size_t count = 0, idle = 0;
                 // Columns started ahead of the first unclaimed one are
                 // bounded (each parked one holds its cochain).
                 const std::size_t m = r_.columns.size();
@@ -193,6 +196,7 @@ private:
                         }
                     }
                     if (!c && j == m) {  // nothing to do until another thread claims or wakes something
+                        if (thread_ == 0 && r_.self.check_interrupt_ && (++idle & 0x3ff) == 0) r_.self.check_interrupt_();
                         std::this_thread::yield();
                         continue;
                     }
@@ -201,8 +205,13 @@ private:
                     while (c) c = step(std::move(c));
                 }
             } catch (...) {
+                // The first error is the one reported; the other threads see
+                // `failed` and stop, even inside a long column.
+                {
+                    std::lock_guard<std::mutex> guard(r_.lock);
+                    if (!r_.error) r_.error = std::current_exception();
+                }
                 r_.failed = true;
-                throw;
             }
         }
 
@@ -298,6 +307,9 @@ private:
         // may claim pivots below it.
         void publish(column_state& c) {
             c.since_published = 0;
+            // Ctrl-C is also checked here, so that a long column answers it.
+            if (thread_ == 0 && r_.self.check_interrupt_) r_.self.check_interrupt_();
+            if (r_.failed.load(std::memory_order_relaxed)) throw std::runtime_error("reduction abandoned");
             std::lock_guard<std::mutex> guard(r_.lock);
             r_.at(c.j).bound = c.pivot;
             wake();
