@@ -24,6 +24,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -165,6 +167,8 @@ private:
         std::size_t next = 0, done = 0;     // next column to start; all before `done` are claimed
         std::vector<slot> slots;
         std::vector<std::unique_ptr<column_state>> ready;  // parked columns whose pivot got an owner
+        std::vector<index_t> new_claims;    // pivots claimed since wake() last went over the parked columns
+        std::condition_variable work;       // ready columns, or columns claimed: idle threads look again
         std::vector<claim_record> records;
     };
 
@@ -176,15 +180,16 @@ private:
 
         void loop() {
             try {
-                std::size_t count = 0, idle = 0;
+                std::size_t count = 0;
                 // Columns started ahead of the first unclaimed one are
                 // bounded (each parked one holds its cochain).
                 const std::size_t m = r_.columns.size();
                 while (!r_.failed.load(std::memory_order_relaxed)) {
                     std::unique_ptr<column_state> c;
                     std::size_t j = m;
+                    bool idle = false;
                     {
-                        std::lock_guard<std::mutex> guard(r_.lock);
+                        std::unique_lock<std::mutex> guard(r_.lock);
                         if (!r_.ready.empty()) {
                             c = std::move(r_.ready.back());
                             r_.ready.pop_back();
@@ -193,11 +198,15 @@ private:
                             r_.start(j);
                         } else if (r_.done == m) {
                             break;
+                        } else {
+                            // Nothing to do until another thread claims or wakes
+                            // something; the timeout keeps Ctrl-C answered.
+                            r_.work.wait_for(guard, std::chrono::milliseconds(1));
+                            idle = true;
                         }
                     }
-                    if (!c && j == m) {  // nothing to do until another thread claims or wakes something
-                        if (thread_ == 0 && r_.self.check_interrupt_ && (++idle & 0x3ff) == 0) r_.self.check_interrupt_();
-                        std::this_thread::yield();
+                    if (idle) {
+                        if (thread_ == 0 && r_.self.check_interrupt_) r_.self.check_interrupt_();
                         continue;
                     }
                     if (thread_ == 0 && r_.self.check_interrupt_ && (++count & 0xff) == 0) r_.self.check_interrupt_();
@@ -340,13 +349,17 @@ private:
         // one whose pivot lies before every earlier unfinished column's bound
         // claims it.
         void wake() {
+            const std::size_t ready_before = r_.ready.size();
             entry_t lowest{infinity<value_t>(), -1, 0};  // least bound of the unclaimed columns so far
             for (std::size_t i = r_.done; i < r_.next; ++i) {
                 typename run::slot& s = r_.at(i);
                 if (s.claimed) continue;
                 std::unique_ptr<column_state>& p = s.parked;
                 if (p) {
-                    if (r_.pivots.contains(p->pivot.index)) {
+                    // Only the pivots claimed since the last pass can have
+                    // become owned: a column parks after checking its own.
+                    const index_t t = p->pivot.index;
+                    if (std::find(r_.new_claims.begin(), r_.new_claims.end(), t) != r_.new_claims.end()) {
                         r_.ready.push_back(std::move(p));  // an emergent candidate then reduces
                     } else if (before(p->pivot, lowest)) {
                         if (p->emergent_candidate) ++emergent;
@@ -356,6 +369,8 @@ private:
                 }
                 if (before(s.bound, lowest)) lowest = s.bound;
             }
+            if (!r_.new_claims.empty() || r_.ready.size() > ready_before) r_.work.notify_all();
+            r_.new_claims.clear();
         }
 
         std::unique_ptr<column_state> take_ready() {
@@ -392,8 +407,12 @@ private:
                     if (e.index != c->sigma.index) r_.v.append(e);
                 });
             r_.v.close(j);  // before the pivot is published: a reader of it reads the column
-            if (pivot.index != -1)
+            if (pivot.index != -1) {
                 r_.pivots.insert(pivot.index, pivot_owner{static_cast<std::uint32_t>(j), pivot.coefficient});
+                r_.new_claims.push_back(pivot.index);
+            } else {
+                r_.new_claims.push_back(-1);  // nobody waits on it, but the window may move
+            }
             r_.at(j).claimed = 1;
             while (r_.done < r_.next && r_.at(r_.done).claimed) ++r_.done;
             if (spare_.size() < 4) spare_.push_back(std::move(c));
