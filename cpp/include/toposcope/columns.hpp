@@ -115,8 +115,6 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
     const index_t n_blocks = (static_cast<index_t>(faces.size()) + block - 1) / block;
     n_threads = resolve_threads(n_threads);
     std::vector<column_batch<value_t>> parts(n_threads);
-    std::vector<typename rips_filtration<Matrix>::cofacets_t> scan, probe;
-    for (int t = 0; t < n_threads; ++t) { scan.push_back(filt.make_cofacets()); probe.push_back(filt.make_cofacets()); }
     std::vector<std::vector<index_t>> verts(n_threads), facet(n_threads);
     if constexpr (!Matrix::is_sparse) {
         // Dense: cofacets whose new vertex is the largest, built from the
@@ -144,29 +142,29 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                 }
             }
         });
-        column_batch<value_t> out;
-        merge_batches(parts, out, keep_simplices);
-        return out;
-    }
-    parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
-        const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
-        for (index_t f = b * block; f < end; ++f) {
-            scan[t].set_simplex(entry<value_t>{faces[f].diameter, faces[f].index, 1}, dim - 1);
-            while (scan[t].has_next(false)) {
-                entry<value_t> c = scan[t].next();
-                if (!(c.diameter <= filt.threshold())) continue;
-                c.coefficient = 1;
-                if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
-                if (pivots.contains(c.index)) { ++parts[t].cleared; continue; }
-                if (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
-                    filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
-                    ++parts[t].apparent;
-                    continue;
+    } else {
+        std::vector<typename rips_filtration<Matrix>::cofacets_t> scan, probe;
+        for (int t = 0; t < n_threads; ++t) { scan.push_back(filt.make_cofacets()); probe.push_back(filt.make_cofacets()); }
+        parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
+            const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
+            for (index_t f = b * block; f < end; ++f) {
+                scan[t].set_simplex(entry<value_t>{faces[f].diameter, faces[f].index, 1}, dim - 1);
+                while (scan[t].has_next(false)) {
+                    entry<value_t> c = scan[t].next();
+                    if (!(c.diameter <= filt.threshold())) continue;
+                    c.coefficient = 1;
+                    if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
+                    if (pivots.contains(c.index)) { ++parts[t].cleared; continue; }
+                    if (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
+                        filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
+                        ++parts[t].apparent;
+                        continue;
+                    }
+                    parts[t].columns.push_back({c.diameter, c.index});
                 }
-                parts[t].columns.push_back({c.diameter, c.index});
             }
-        }
-    });
+        });
+    }
     column_batch<value_t> out;
     merge_batches(parts, out, keep_simplices);
     return out;

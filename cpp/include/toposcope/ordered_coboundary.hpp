@@ -227,7 +227,7 @@ private:
         if (cur.vertex < 0) {
             for (; cur.pos < cur.end; ++cur.pos) {
                 out = make_head(c, flat_[cur.pos], d, v, off);
-                if (bound && before(out, *bound)) continue;
+                if (bound && filtration_less(out, *bound)) continue;
                 return true;
             }
             return false;
@@ -242,7 +242,7 @@ private:
             for (index_t u = t + 1; u <= dim_ && mine; ++u) mine = dist_(v[u], w) <= delta;
             if (!mine) continue;
             out = make_head(c, w, delta, v, off);
-            if (bound && before(out, *bound)) continue;
+            if (bound && filtration_less(out, *bound)) continue;
             return true;
         }
         return false;
@@ -265,22 +265,16 @@ private:
         return head{diameter, off[seg] + codec_.binomial(w, below + 1), c, static_cast<std::uint32_t>(below)};
     }
 
-    static bool before(const head& h, const entry_t& bound) {
-        return h.diameter < bound.diameter || (h.diameter == bound.diameter && h.index > bound.index);
-    }
     // A 4-ary min-heap in filtration order, by hand: pivot() reads the root's
     // subtree and replaces the root in place; four children per node halve
     // the depth, and a node's children share a cache line or two.
     static constexpr std::size_t arity = 4;
-    static bool earlier(const head& a, const head& b) {
-        return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
-    }
     void push(const head& h) {
         std::size_t i = heap_.size();
         heap_.push_back(h);
         while (i > 0) {
             const std::size_t parent = (i - 1) / arity;
-            if (!earlier(h, heap_[parent])) break;
+            if (!filtration_less(h, heap_[parent])) break;
             heap_[i] = heap_[parent];
             i = parent;
         }
@@ -300,8 +294,8 @@ private:
             std::size_t best = first;
             const std::size_t last = std::min(n, first + arity);
             for (std::size_t c = first + 1; c < last; ++c)
-                if (earlier(heap_[c], heap_[best])) best = c;
-            if (!earlier(heap_[best], h)) break;
+                if (filtration_less(heap_[c], heap_[best])) best = c;
+            if (!filtration_less(heap_[best], h)) break;
             heap_[i] = heap_[best];
             i = best;
         }

@@ -190,9 +190,9 @@ private:
                     bool idle = false;
                     {
                         std::unique_lock<std::mutex> guard(r_.lock);
-                        if (!r_.ready.empty()) {
-                            c = std::move(r_.ready.back());
-                            r_.ready.pop_back();
+                        c = take_ready();
+                        if (c) {
+                            // a woken column goes first
                         } else if (r_.next < m && r_.next <= r_.done + run::ahead) {
                             j = r_.next++;
                             r_.start(j);
@@ -324,16 +324,12 @@ private:
             wake();
         }
 
-        static bool before(const entry_t& a, const entry_t& b) {
-            return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
-        }
-
         // (Under the lock.) Whether column j may claim pivot t now: it lies
         // before every unclaimed earlier column's bound, so none of them can
         // ever own it.
         bool can_claim(std::size_t j, const entry_t& t) const {
             for (std::size_t i = r_.done; i < j; ++i)
-                if (!r_.at(i).claimed && !before(t, r_.at(i).bound)) return false;
+                if (!r_.at(i).claimed && !filtration_less(t, r_.at(i).bound)) return false;
             return true;
         }
 
@@ -361,18 +357,19 @@ private:
                     const index_t t = p->pivot.index;
                     if (std::find(r_.new_claims.begin(), r_.new_claims.end(), t) != r_.new_claims.end()) {
                         r_.ready.push_back(std::move(p));  // an emergent candidate then reduces
-                    } else if (before(p->pivot, lowest)) {
+                    } else if (filtration_less(p->pivot, lowest)) {
                         if (p->emergent_candidate) ++emergent;
                         claim(std::move(p));
                         continue;
                     }
                 }
-                if (before(s.bound, lowest)) lowest = s.bound;
+                if (filtration_less(s.bound, lowest)) lowest = s.bound;
             }
             if (!r_.new_claims.empty() || r_.ready.size() > ready_before) r_.work.notify_all();
             r_.new_claims.clear();
         }
 
+        // (Under the lock.) A woken column, or null.
         std::unique_ptr<column_state> take_ready() {
             if (r_.ready.empty()) return nullptr;
             std::unique_ptr<column_state> c = std::move(r_.ready.back());
@@ -395,12 +392,11 @@ private:
             const std::size_t j = c->j;
             const entry_t pivot = c->pivot;
             const bool reduced = !c->emergent_candidate;  // an emergent pair's cochain is sigma alone
-            claim_record rec{j, bar<value_t>{c->sigma.diameter, pivot.index == -1 ? infinity<value_t>() : pivot.diameter,
-                                             c->sigma.index, pivot.index},
-                             {}};
-            const bool bar_of_it = pivot.index == -1 || (reduced && pivot.diameter > c->sigma.diameter);
-            if (bar_of_it && r_.self.want_cocycles_) rec.z = cocycle_of(*c, reduced);
-            if (bar_of_it) r_.records.push_back(std::move(rec));
+            if (pivot.index == -1 || (reduced && pivot.diameter > c->sigma.diameter)) {  // a bar, not a zero-length pair
+                const value_t death = pivot.index == -1 ? infinity<value_t>() : pivot.diameter;
+                r_.records.push_back(claim_record{j, bar<value_t>{c->sigma.diameter, death, c->sigma.index, pivot.index},
+                                                  r_.self.want_cocycles_ ? cocycle_of(*c, reduced) : cocycle{}});
+            }
             r_.v.open(j);
             if (pivot.index != -1 && reduced)
                 c->cochain->for_each_term([&](const entry_t& e) {

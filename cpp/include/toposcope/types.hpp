@@ -32,8 +32,10 @@ struct entry {
 // The filtration order refined to a total order on simplices of one dimension:
 // by diameter, then by *decreasing* index. Cohomology reduces columns in the
 // reverse of this order, and a column's pivot is its minimal entry in it.
-template <class T>
-inline bool filtration_less(const T& a, const T& b) {
+// Any two records with a diameter and an index compare (a cursor's head
+// against a simplex, say).
+template <class A, class B = A>
+inline bool filtration_less(const A& a, const B& b) {
     return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
 }
 
