@@ -148,6 +148,7 @@ public:
     // The largest vertex w outside sigma within d of all its vertices, or -1:
     // the new vertex of sigma's first cofacet of diameter d.
     index_t first_cofacet_vertex(const index_t* verts, index_t dim, value_t d) const {
+        if (dim == 1) return largest_common_neighbor(verts[0], verts[1], d);  // with the short lists
         const value_t* first = dist_.row(verts[0]);
         for (index_t w = dist_.size() - 1; w >= 0; --w) {
             if (first[w] > d) continue;
