@@ -25,6 +25,18 @@
 
 namespace toposcope {
 
+// A neighbour with its distance, and the order of every neighbour list here:
+// by distance, ties by decreasing vertex (the filtration's tie order).
+template <class value_t>
+struct keyed_neighbor {
+    value_t distance;
+    std::uint32_t vertex;
+};
+template <class value_t>
+inline bool neighbor_less(const keyed_neighbor<value_t>& a, const keyed_neighbor<value_t>& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
+}
+
 template <class value_t>
 class neighbor_order {
 public:
@@ -64,13 +76,9 @@ public:
         return std::partition_point(l.begin(), l.begin() + done, below) - l.begin();
     }
 
-    std::size_t bytes() const { return stored_.load() * sizeof(vertex_t); }
-
 private:
-    struct keyed { value_t distance; vertex_t vertex; };
-    static bool key_less(const keyed& a, const keyed& b) {
-        return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
-    }
+    using keyed = keyed_neighbor<value_t>;
+    static bool key_less(const keyed& a, const keyed& b) { return neighbor_less(a, b); }
     std::mutex& lock_of(index_t v) { return locks_[static_cast<std::size_t>(v) % locks_.size()]; }
 
     const std::vector<vertex_t>& list(index_t v) {
@@ -83,7 +91,6 @@ private:
                 for (index_t u = 0; u < n; ++u)
                     if (u != v && row[u] <= threshold_) l.push_back(static_cast<vertex_t>(u));
                 l.shrink_to_fit();
-                stored_ += l.size();
                 built_[v].store(true, std::memory_order_release);
             }
         }
@@ -119,7 +126,6 @@ private:
     std::unique_ptr<std::atomic<std::size_t>[]> sorted_;
     std::unique_ptr<std::atomic<bool>[]> built_;
     std::array<std::mutex, 64> locks_;
-    std::atomic<std::size_t> stored_{0};
 };
 
 // The k nearest neighbours of every vertex, in the same order, built at once
@@ -171,10 +177,8 @@ public:
     const vertex_t* end(index_t v) const { return begin(v) + k_; }
 
 private:
-    struct keyed { value_t distance; vertex_t vertex; };
-    static bool key_less(const keyed& a, const keyed& b) {
-        return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
-    }
+    using keyed = keyed_neighbor<value_t>;
+    static bool key_less(const keyed& a, const keyed& b) { return neighbor_less(a, b); }
     index_t n_, k_;
     std::vector<vertex_t> items_;
     std::vector<value_t> reach_;

@@ -61,9 +61,7 @@ public:
 
     void reduce(const std::vector<column_t>& columns, index_t dim, pivot_map& pivots, diagram<value_t>& out,
                 reduction_stats& stats) {
-        if (columns.size() >= (std::size_t(1) << 32))
-            throw std::length_error("more than 2^32 columns in one dimension: use a threshold or fewer points");
-        pivots.reserve(columns.size());  // no rehash while other threads read it
+        pivots.reserve(columns.size());  // no rehash while other threads read it; throws above 2^32 columns
         run r(*this, columns, dim, pivots);
         const int threads = static_cast<int>(std::min<std::size_t>(n_threads_, std::max<std::size_t>(1, columns.size() / 64)));
         std::vector<std::unique_ptr<worker>> workers;

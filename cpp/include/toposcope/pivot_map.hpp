@@ -51,15 +51,6 @@ public:
     }
     bool contains(index_t key) const { return find(key) != nullptr; }
 
-    // Hints that `key` will be looked up soon.
-    void prefetch(index_t key) const {
-#if defined(__GNUC__) || defined(__clang__)
-        if (cap_ != 0) __builtin_prefetch(&slots_[bucket(key)]);
-#else
-        (void)key;
-#endif
-    }
-
     // Inserts unless present. One writer at a time.
     void insert(index_t key, pivot_owner value) {
         if (2 * (size_ + 1) > cap_) rehash(cap_ == 0 ? 16 : 2 * cap_);
