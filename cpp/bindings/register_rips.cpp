@@ -82,7 +82,8 @@ py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, ind
     return out;
 }
 
-rips_options make_options(index_t maxdim, long coeff, bool cocycles, int n_threads, bool collapse) {
+rips_options make_options(index_t maxdim, long coeff, bool cocycles, int n_threads, bool collapse,
+                          index_t forward_max_edges = 0) {
     if (maxdim < 0) throw std::invalid_argument("maxdim must be >= 0");
     rips_options opt;
     opt.collapse = collapse;
@@ -90,6 +91,7 @@ rips_options make_options(index_t maxdim, long coeff, bool cocycles, int n_threa
     opt.modulus = coeff;
     opt.cocycles = cocycles;
     opt.n_threads = n_threads;
+    opt.forward_max_edges = forward_max_edges;
     opt.check_interrupt = check_signals;
     prime_field check(coeff);  // validates the modulus before any work
     (void)check;
@@ -131,8 +133,9 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
 
 template <class value_t>
 py::dict rips_condensed(carray<value_t> dist, index_t n, py::object births, index_t maxdim, double threshold,
-                        long coeff, bool cocycles, int n_threads, double sparse_below, bool collapse) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
+                        long coeff, bool cocycles, int n_threads, double sparse_below, bool collapse,
+                        index_t forward_max_edges) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse, forward_max_edges);
     if (dist.ndim() != 1 || dist.shape(0) != n * (n - 1) / 2)
         throw std::invalid_argument("condensed distances must have n*(n-1)/2 entries");
     std::vector<value_t> b = births_vector<value_t>(births, n);
@@ -147,8 +150,8 @@ py::dict rips_condensed(carray<value_t> dist, index_t n, py::object births, inde
 // A square matrix is borrowed as it is: the caller guarantees it is symmetric.
 template <class value_t>
 py::dict rips_square(carray<value_t> dist, py::object births, index_t maxdim, double threshold, long coeff,
-                     bool cocycles, int n_threads, double sparse_below, bool collapse) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
+                     bool cocycles, int n_threads, double sparse_below, bool collapse, index_t forward_max_edges) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse, forward_max_edges);
     if (dist.ndim() != 2 || dist.shape(0) != dist.shape(1))
         throw std::invalid_argument("a distance matrix must be square");
     const index_t n = dist.shape(0);
@@ -158,8 +161,8 @@ py::dict rips_square(carray<value_t> dist, py::object births, index_t maxdim, do
 
 template <class value_t>
 py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, double threshold, long coeff,
-                     bool cocycles, int n_threads, double sparse_below, bool collapse) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
+                     bool cocycles, int n_threads, double sparse_below, bool collapse, index_t forward_max_edges) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse, forward_max_edges);
     if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
     const index_t n = points.shape(0), d = points.shape(1);
     std::vector<value_t> square;
@@ -215,23 +218,23 @@ void register_rips(py::module_& m) {
     const char* doc_sparse = "Persistence of a graph given as an edge list (i, j, value) on n vertices.";
     m.def("rips_condensed", &rips_condensed<float>, doc_condensed, py::arg("dist").noconvert(), py::arg("n"),
           py::arg("births"), py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"),
-          py::arg("n_threads"), py::arg("sparse_below"), py::arg("collapse"));
+          py::arg("n_threads"), py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     m.def("rips_condensed", &rips_condensed<double>, doc_condensed, py::arg("dist").noconvert(), py::arg("n"),
           py::arg("births"), py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"),
-          py::arg("n_threads"), py::arg("sparse_below"), py::arg("collapse"));
+          py::arg("n_threads"), py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     const char* doc_square = "Persistence of a symmetric square distance matrix (borrowed, not copied).";
     m.def("rips_square", &rips_square<float>, doc_square, py::arg("dist").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"), py::arg("collapse"));
+          py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     m.def("rips_square", &rips_square<double>, doc_square, py::arg("dist").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"), py::arg("collapse"));
+          py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     m.def("rips_points", &rips_points<float>, doc_points, py::arg("points").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"), py::arg("collapse"));
+          py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     m.def("rips_points", &rips_points<double>, doc_points, py::arg("points").noconvert(), py::arg("births"),
           py::arg("maxdim"), py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"),
-          py::arg("sparse_below"), py::arg("collapse"));
+          py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     m.def("rips_sparse", &rips_sparse<float>, doc_sparse, py::arg("n"), py::arg("rows"), py::arg("cols"),
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
           py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"));

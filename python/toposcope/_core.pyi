@@ -39,6 +39,7 @@ def rips_condensed(
     n_threads: _Int,
     sparse_below: _Float,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult:
     """Persistence of a condensed (scipy pdist layout) distance vector of n points."""
 
@@ -54,6 +55,7 @@ def rips_condensed(
     n_threads: _Int,
     sparse_below: _Float,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult: ...
 @overload
 def rips_square(
@@ -66,6 +68,7 @@ def rips_square(
     n_threads: _Int,
     sparse_below: _Float,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult:
     """Persistence of a symmetric square distance matrix (borrowed, not copied)."""
 
@@ -80,6 +83,7 @@ def rips_square(
     n_threads: _Int,
     sparse_below: _Float,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult: ...
 @overload
 def rips_points(
@@ -92,6 +96,7 @@ def rips_points(
     n_threads: _Int,
     sparse_below: _Float,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult:
     """Persistence of the Euclidean Rips filtration of an (n, d) point cloud."""
 
@@ -106,6 +111,7 @@ def rips_points(
     n_threads: _Int,
     sparse_below: _Float,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult: ...
 @overload
 def rips_sparse(

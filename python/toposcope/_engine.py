@@ -29,6 +29,12 @@ __all__ = ["rips", "RipsResult", "SPARSE_BELOW"]
 # run on sparse neighbourhoods instead (cofacets then skip absent edges).
 SPARSE_BELOW = 0.5
 
+# H1 over Z/2 of a dense matrix with at most this many edges up to the
+# threshold is computed by the forward sweep (cpp/include/toposcope/forward_h1.hpp),
+# which keeps 24 bytes an edge; above it, and for Z/p, H2+ or cocycles, by
+# cohomology. 0 turns the sweep off.
+FORWARD_MAX_EDGES = 8_000_000
+
 _SCIPY_METRICS = {
     "manhattan": "cityblock",
     "l1": "cityblock",
@@ -255,10 +261,12 @@ def rips(
     if distance_matrix:
         if X.ndim == 1:
             d, n = _dense_from_condensed(X, dt)
-            raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
+            raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW,
+                                       collapse, FORWARD_MAX_EDGES)
         else:
             D, n, births = _dense_from_square(X, dt)
-            raw = _core.rips_square(D, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
+            raw = _core.rips_square(D, births, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW,
+                                    collapse, FORWARD_MAX_EDGES)
         return _from_core(raw, coeff, cocycles)
 
     if X.ndim != 2:
@@ -274,7 +282,8 @@ def rips(
     if metric in ("euclidean", "l2"):
         P = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")
-        raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
+        raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse,
+                                FORWARD_MAX_EDGES)
         return _from_core(raw, coeff, cocycles)
     P = np.asarray(X, dtype=np.float64)
     V.check_finite(P, "the point cloud")
@@ -286,5 +295,6 @@ def rips(
         raise ValueError(f"unknown metric {metric!r}; use 'euclidean', a scipy pdist metric name or a callable")
     d = np.ascontiguousarray(d, dtype=dt)
     V.check_finite(d, f"distances under metric {metric!r}")
-    raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse)
+    raw = _core.rips_condensed(d, n, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse,
+                               FORWARD_MAX_EDGES)
     return _from_core(raw, coeff, cocycles)

@@ -11,6 +11,7 @@
 
 #include "columns.hpp"
 #include "edge_collapse.hpp"
+#include "forward_h1.hpp"
 #include "h0.hpp"
 #include "ordered_reduction.hpp"
 #include "points.hpp"
@@ -26,8 +27,25 @@ struct rips_options {
     bool collapse = false;                  // edge-collapse the graph first (see edge_collapse.hpp)
     double dense_above = 0.3;               // after a collapse, edges kept (fraction of all pairs) from
                                             // which the dense engine computes the rest
+    index_t forward_max_edges = 0;          // H1 over Z/2 of a dense matrix with at most this many
+                                            // edges runs the forward sweep (forward_h1.hpp); 0: never
     std::function<void()> check_interrupt;  // may throw to abort
 };
+
+// Edges up to the threshold.
+template <class Matrix, class value_t>
+index_t count_edges(const Matrix& dist, value_t threshold) {
+    index_t edges = 0;
+    for (index_t i = 0; i < dist.size(); ++i) {
+        if constexpr (Matrix::is_sparse) {
+            for (auto it = dist.begin(i); it != dist.end(i); ++it) edges += it->vertex > i && it->diameter <= threshold;
+        } else {
+            const value_t* row = dist.row(i);
+            for (index_t j = i + 1; j < dist.size(); ++j) edges += row[j] <= threshold;
+        }
+    }
+    return edges;
+}
 
 template <class Matrix>
 using result_for = persistence_result<typename rips_filtration<Matrix>::value_t>;
@@ -105,17 +123,20 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
         result.stats[0].columns = dist.size();
         if (opt.max_dim == 0) {
-            // Count edges only; nothing else is needed.
-            index_t edges = 0;
-            if constexpr (Matrix::is_sparse) {
-                for (index_t i = 0; i < dist.size(); ++i)
-                    for (auto it = dist.begin(i); it != dist.end(i); ++it) edges += it->vertex > i && it->diameter <= threshold;
-            } else {
-                for (index_t i = 0; i < dist.size(); ++i)
-                    for (index_t j = i + 1; j < dist.size(); ++j) edges += dist.row(i)[j] <= threshold;
-            }
-            result.num_edges = edges;
+            result.num_edges = count_edges(dist, threshold);   // nothing else is needed
             return result;
+        }
+        if constexpr (!Matrix::is_sparse) {
+            // Long-lived classes cost cohomology many additions and the sweep
+            // little (forward_h1.hpp); it keeps 24 bytes an edge.
+            if (opt.max_dim == 1 && field.modulus() == 2 && !opt.cocycles && opt.forward_max_edges > 0 &&
+                count_edges(dist, threshold) <= opt.forward_max_edges) {
+                forward_h1<value_t> sweep(dist, threshold, forest, filt.codec(), resolve_threads(opt.n_threads),
+                                          opt.check_interrupt);
+                result.num_edges = sweep.num_edges();
+                sweep.run(result.diagrams[1], result.stats[1]);
+                return result;
+            }
         }
         std::unique_ptr<nearest_neighbors<value_t>> nearest;
         if constexpr (!Matrix::is_sparse) {
