@@ -58,17 +58,21 @@ public:
     using rank_t = std::uint32_t;
     static constexpr rank_t none = ~rank_t(0);
 
-    forward_h1(const dense_distance_matrix<value_t>& dist, value_t threshold, const spanning_forest<value_t>& forest,
-               const simplex_codec& codec, int n_threads, std::function<void()> check_interrupt = {})
-        : dist_(dist), forest_(forest), codec_(codec), n_(dist.size()), words_((dist.size() + 63) / 64),
+    forward_h1(const dense_distance_matrix<value_t>& dist, value_t threshold, const simplex_codec& codec,
+               int n_threads, std::function<void()> check_interrupt = {})
+        : dist_(dist), codec_(codec), n_(dist.size()), words_((dist.size() + 63) / 64),
           check_interrupt_(std::move(check_interrupt)) {
         collect_edges(threshold, n_threads);
     }
 
     index_t num_edges() const { return static_cast<index_t>(edges_.size()); }
 
-    // Sweeps all edges; appends the H1 bars (positive persistence) to out.
-    void run(diagram<value_t>& out, reduction_stats& stats) {
+    // Sweeps all edges; appends the H1 bars (positive persistence) to out,
+    // and returns the minimum spanning forest (Kruskal's, in the same order:
+    // the forest h0.hpp's Prim finds) for H0.
+    spanning_forest<value_t> run(diagram<value_t>& out, reduction_stats& stats) {
+        spanning_forest<value_t> forest;
+        union_find components(n_);
         adjacency_.assign(std::size_t(n_) * words_, 0);
         registry_.assign(n_, {});
         class_slot_.assign(edges_.size(), none);
@@ -77,7 +81,11 @@ public:
         for (rank_t x = 0; x < edges_.size(); ++x) {
             if ((x & 0xffff) == 0 && check_interrupt_) check_interrupt_();
             const edge& e = edges_[x];
-            if (!forest_.contains(e.u, e.v)) {   // not in the spanning forest: an H1 birth
+            const index_t a = components.find(e.u), b = components.find(e.v);
+            if (a != b) {
+                components.link(a, b);
+                forest.edges.push_back({e.diameter, edge_index(x)});
+            } else {   // closes a cycle: an H1 birth
                 ++stats.columns;
                 add_edge(x);
             }
@@ -88,6 +96,7 @@ public:
             if (support_slot_[g] != none)
                 out.bars.push_back({edges_[g].diameter, infinity<value_t>(), edge_index(g), -1});
         stats.additions = kills_;
+        return forest;
     }
 
 private:
@@ -174,8 +183,21 @@ private:
 
     // --- class and support tables (slots in pools, reused) ---
     set_t* class_of(rank_t e) { return class_slot_[e] == none ? nullptr : &class_pool_[class_slot_[e]]; }
-    set_t& new_class(rank_t e) { return class_pool_[class_slot_[e] = take_slot(class_pool_, free_class_)]; }
+    void new_class(rank_t e) {
+        const rank_t slot = class_slot_[e] = take_slot(class_pool_, free_class_);
+        if (single_.size() < class_pool_.size()) single_.resize(class_pool_.size());
+        class_pool_[slot].assign(1, e);
+        single_[slot] = e;
+    }
+    // single_[slot] mirrors a class for the hot loop without reaching its
+    // heap block: its generator if it has one, empty_set or several.
+    static constexpr rank_t empty_set = none, several = none - 1;
+    void sync(rank_t slot) {
+        const set_t& c = class_pool_[slot];
+        single_[slot] = c.empty() ? empty_set : c.size() == 1 ? c[0] : several;
+    }
     void drop_class(rank_t e) {
+        single_[class_slot_[e]] = empty_set;
         class_pool_[class_slot_[e]].clear();
         free_class_.push_back(class_slot_[e]);
         class_slot_[e] = none;
@@ -198,6 +220,13 @@ private:
         return rank_t(pool.size() - 1);
     }
 
+    // Classes are short (mostly one generator): no library call.
+    static bool same(const set_t& a, const set_t& b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t k = 0; k < a.size(); ++k)
+            if (a[k] != b[k]) return false;
+        return true;
+    }
     static void toggle(set_t& into, const set_t& other, set_t& scratch) {
         scratch.clear();
         std::set_symmetric_difference(into.begin(), into.end(), other.begin(), other.end(), std::back_inserter(scratch));
@@ -205,8 +234,8 @@ private:
     }
 
     void register_active(rank_t e) {
-        registry_[edges_[e].u].push_back({edges_[e].v, e});
-        registry_[edges_[e].v].push_back({edges_[e].u, e});
+        registry_[edges_[e].u].push_back({edges_[e].v, e, class_slot_[e]});
+        registry_[edges_[e].v].push_back({edges_[e].u, e, class_slot_[e]});
     }
     void unregister(rank_t e) {
         for (std::uint32_t end : {edges_[e].u, edges_[e].v}) {
@@ -231,6 +260,7 @@ private:
                 else { ++live_[support_slot_[y]]; support(y).push_back(z); }
             }
             toggle(c, b_, scratch_);
+            sync(class_slot_[z]);
             if (c.empty()) {
                 drop_class(z);
                 if (z != current_) unregister(z);
@@ -270,35 +300,37 @@ private:
             if (has_bit(v, a.other)) {
                 stamp_[a.other] = stamp_value_;
                 slot_of_[a.other] = std::uint32_t(triangles_.size());
-                triangles_.push_back({a.other, a.rank, none});
+                triangles_.push_back({a.other, a.slot, none});
             }
         for (const auto& a : registry_[v])
             if (has_bit(u, a.other)) {
-                if (stamp_[a.other] == stamp_value_) { triangles_[slot_of_[a.other]].second = a.rank; continue; }
+                if (stamp_[a.other] == stamp_value_) { triangles_[slot_of_[a.other]].second = a.slot; continue; }
                 stamp_[a.other] = stamp_value_;
-                triangles_.push_back({a.other, a.rank, none});
+                triangles_.push_back({a.other, a.slot, none});
             }
         // A triangle where x is the only active edge kills x's own class at
         // once (a pair of length zero); after it x is inactive. With none,
         // x is a new class.
         const index_t lone = triangles_.empty() ? top_common_neighbor(u, v, false) : top_common_neighbor(u, v, true);
         if (lone < 0) {
-            new_class(x).assign(1, x);
+            new_class(x);
             new_support(x).assign(1, x);
         }
         if (!triangles_.empty()) {
             current_ = x;
             const value_t diameter = edges_[x].diameter;
             for (const auto& t : triangles_) {
-                const set_t* parts[3];
+                // The classes of the triangle's active edges, by slot.
+                rank_t parts[3];
                 int k = 0;
-                if (const set_t* c = class_of(x)) parts[k++] = c;
-                if (const set_t* c = class_of(t.first)) parts[k++] = c;
-                if (t.second != none)
-                    if (const set_t* c = class_of(t.second)) parts[k++] = c;
-                if (k == 0 || (k == 2 && *parts[0] == *parts[1])) continue;   // b = 0: an H2 birth
-                b_sum_ = *parts[0];
-                for (int i = 1; i < k; ++i) toggle(b_sum_, *parts[i], scratch_);
+                if (class_slot_[x] != none) parts[k++] = class_slot_[x];
+                if (single_[t.first] != empty_set) parts[k++] = t.first;
+                if (t.second != none && single_[t.second] != empty_set) parts[k++] = t.second;
+                if (k == 0) continue;
+                if (k == 2 && single_[parts[0]] != several && single_[parts[0]] == single_[parts[1]]) continue;   // b = 0
+                if (k == 2 && same(class_pool_[parts[0]], class_pool_[parts[1]])) continue;   // b = 0: an H2 birth
+                b_sum_ = class_pool_[parts[0]];
+                for (int i = 1; i < k; ++i) toggle(b_sum_, class_pool_[parts[i]], scratch_);
                 if (!b_sum_.empty()) kill(b_sum_, diameter, triangle_index(u, v, t.w));
             }
             current_ = none;
@@ -306,11 +338,10 @@ private:
         if (class_of(x)) register_active(x);
     }
 
-    struct neighbor { std::uint32_t other; rank_t rank; };
-    struct triangle { std::uint32_t w; rank_t first, second; };   // active edges (u, w) / (v, w)
+    struct neighbor { std::uint32_t other; rank_t rank, slot; };   // an active edge and its class
+    struct triangle { std::uint32_t w; rank_t first, second; };   // class slots of active (u, w) / (v, w)
 
     const dense_distance_matrix<value_t>& dist_;
-    const spanning_forest<value_t>& forest_;
     const simplex_codec& codec_;
     index_t n_, words_;
     std::function<void()> check_interrupt_;
@@ -318,6 +349,7 @@ private:
     std::vector<std::uint64_t> adjacency_;       // the graph of the edges swept so far
     std::vector<std::vector<neighbor>> registry_; // active edges at each vertex
     std::vector<rank_t> class_slot_, support_slot_, free_class_, free_support_;
+    std::vector<rank_t> single_;
     std::vector<set_t> class_pool_, support_pool_;   // supports: unsorted, see live_support
     std::vector<index_t> live_;                       // live entries of each support slot
     std::vector<triangle> triangles_;

@@ -118,6 +118,20 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
     result.diagrams.resize(opt.max_dim + 1);
     result.stats.resize(opt.max_dim + 1);
 
+    if constexpr (!Matrix::is_sparse) {
+        // Long-lived classes cost cohomology many additions and the sweep
+        // little (forward_h1.hpp); it keeps 24 bytes an edge.
+        if (opt.max_dim == 1 && field.modulus() == 2 && !opt.cocycles && opt.forward_max_edges > 0 &&
+            count_edges(dist, threshold) <= opt.forward_max_edges) {
+            forward_h1<value_t> sweep(dist, threshold, filt.codec(), resolve_threads(opt.n_threads),
+                                      opt.check_interrupt);
+            const auto forest = sweep.run(result.diagrams[1], result.stats[1]);
+            zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
+            result.stats[0].columns = dist.size();
+            result.num_edges = sweep.num_edges();
+            return result;
+        }
+    }
     {
         auto forest = minimum_spanning_forest(dist, threshold, filt.codec());
         zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
@@ -125,18 +139,6 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         if (opt.max_dim == 0) {
             result.num_edges = count_edges(dist, threshold);   // nothing else is needed
             return result;
-        }
-        if constexpr (!Matrix::is_sparse) {
-            // Long-lived classes cost cohomology many additions and the sweep
-            // little (forward_h1.hpp); it keeps 24 bytes an edge.
-            if (opt.max_dim == 1 && field.modulus() == 2 && !opt.cocycles && opt.forward_max_edges > 0 &&
-                count_edges(dist, threshold) <= opt.forward_max_edges) {
-                forward_h1<value_t> sweep(dist, threshold, forest, filt.codec(), resolve_threads(opt.n_threads),
-                                          opt.check_interrupt);
-                result.num_edges = sweep.num_edges();
-                sweep.run(result.diagrams[1], result.stats[1]);
-                return result;
-            }
         }
         std::unique_ptr<nearest_neighbors<value_t>> nearest;
         if constexpr (!Matrix::is_sparse) {
