@@ -590,18 +590,20 @@ def sorted_bars(dgm: np.ndarray) -> np.ndarray:
     return dgm[np.lexsort((dgm[:, 1], dgm[:, 0]))] if len(dgm) else dgm
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(60))
 def test_forward_sweep_equals_cohomology(seed, monkeypatch):
-    """H1 over Z/2 of a dense matrix runs the forward sweep (forward_h1.hpp);
-    with it turned off, the cohomology engine. Both give the same bars,
-    exactly, on clouds with ties and duplicates, under thresholds, in float32,
-    with vertex births and on tori whose loops live long (the case the sweep
-    is for); the sweep's critical simplices carry the bar values."""
+    """H1 and H1-H2 over Z/2 of a dense matrix run the forward sweeps
+    (forward_h1.hpp, forward_h2.hpp); with them turned off, the cohomology
+    engine. Both give the same bars, exactly, on clouds with ties and
+    duplicates, under thresholds, in float32, with vertex births and on tori
+    whose classes live long (the case the sweeps are for); the sweeps'
+    critical simplices carry the bar values."""
     import toposcope._engine as engine
 
     rng = np.random.default_rng(15000 + seed)
     kind = seed % 5
-    n = int(rng.integers(20, 300))
+    maxdim = 1 if seed % 3 else 2
+    n = int(rng.integers(20, 300 if maxdim == 1 else 120))
     births = None
     if kind == 0:
         X = random_points(rng, n, int(rng.choice([2, 3, 5])))
@@ -620,21 +622,25 @@ def test_forward_sweep_equals_cohomology(seed, monkeypatch):
         D = np.maximum(D, np.maximum.outer(births, births))
         np.fill_diagonal(D, births)
     threshold = np.inf if seed % 3 else safe_threshold(pdist(X), 0.5)
-    kw = dict(distance_matrix=True, maxdim=1, threshold=threshold)
+    kw = dict(distance_matrix=True, maxdim=maxdim, threshold=threshold, collapse=False)
     forward = ts.rips(D, **kw)
+    assert forward.engine == "forward"
     monkeypatch.setattr(engine, "FORWARD_MAX_EDGES", 0)
     cohomology = ts.rips(D, **kw)
-    for d in (0, 1):
+    assert cohomology.engine == "cohomology"
+    for d in range(maxdim + 1):
         np.testing.assert_array_equal(sorted_bars(forward.dgms[d]), sorted_bars(cohomology.dgms[d]),
                                       err_msg=f"seed={seed} H{d}")
-    for (b, e), bs, ds in zip(forward.dgms[1], forward.birth_simplices[1], forward.death_simplices[1]):
-        assert simplex_diameter(D, bs) == b
-        assert np.all(ds == -1) if np.isinf(e) else simplex_diameter(D, ds) == e
+    for d in range(1, maxdim + 1):
+        for (b, e), bs, ds in zip(forward.dgms[d], forward.birth_simplices[d], forward.death_simplices[d]):
+            assert list(bs) == sorted(bs, reverse=True) and len(set(bs)) == d + 1
+            assert simplex_diameter(D, bs) == b
+            assert np.all(ds == -1) if np.isinf(e) else simplex_diameter(D, ds) == e
 
 
 def test_forward_sweep_limit_is_an_edge_count(monkeypatch):
-    """Above FORWARD_MAX_EDGES edges the cohomology engine runs (its stats
-    count apparent pairs; the sweep's do not), with the same bars."""
+    """Above FORWARD_MAX_EDGES edges the cohomology engine runs, with the
+    same bars; Z/3, H3 and cocycles always run it."""
     import toposcope._engine as engine
 
     X = np.random.default_rng(3).normal(size=(120, 3))
@@ -643,5 +649,10 @@ def test_forward_sweep_limit_is_an_edge_count(monkeypatch):
     below = ts.rips(X, maxdim=1)
     monkeypatch.setattr(engine, "FORWARD_MAX_EDGES", edges - 1)
     above = ts.rips(X, maxdim=1)
-    assert below.stats[1]["apparent"] == 0 and above.stats[1]["apparent"] > 0
+    assert below.engine == "forward" and above.engine == "cohomology"
     np.testing.assert_array_equal(sorted_bars(below.dgms[1]), sorted_bars(above.dgms[1]))
+    monkeypatch.setattr(engine, "FORWARD_MAX_EDGES", edges)
+    assert ts.rips(X[:40], maxdim=2, collapse=False).engine == "forward"
+    assert ts.rips(X[:40], maxdim=1, coeff=3).engine == "cohomology"
+    assert ts.rips(X[:40], maxdim=3, collapse=False).engine == "cohomology"
+    assert ts.rips(X[:40], maxdim=1, cocycles=True).engine == "cohomology"

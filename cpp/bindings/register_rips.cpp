@@ -79,6 +79,7 @@ py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, ind
     out["stats"] = stats;
     out["n_vertices"] = n_vertices;
     out["collapsed"] = collapsed;
+    out["engine"] = res.forward_sweep ? "forward" : "cohomology";
     return out;
 }
 

@@ -69,7 +69,10 @@ class RipsResult:
     threshold : the threshold used (the enclosing radius when none was given
         for dense input: no bar changes beyond it).
     stats : per dimension counts of columns, apparent/emergent pairs, cleared
-        columns and column additions.
+        columns and column additions (for the forward sweep: births swept and
+        classes killed).
+    engine : ``"forward"`` when the forward sweep computed H1 (or H1-H2) over
+        Z/2, ``"cohomology"`` otherwise (docs/algorithm.md says which runs when).
     """
 
     dgms: List[np.ndarray]
@@ -81,6 +84,7 @@ class RipsResult:
     n_points: int
     coeff: int
     stats: List[dict] = field(default_factory=list)
+    engine: str = "cohomology"
 
     @property
     def maxdim(self) -> int:
@@ -112,6 +116,7 @@ def _from_core(raw: dict, coeff: int, cocycles: bool) -> RipsResult:
         n_points=int(raw["n_vertices"]),
         coeff=coeff,
         stats=list(raw["stats"]),
+        engine=str(raw.get("engine", "cohomology")),
     )
 
 

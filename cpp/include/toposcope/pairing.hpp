@@ -40,6 +40,7 @@ struct persistence_result {
     std::vector<reduction_stats> stats;       // one per dimension
     index_t num_edges = 0;
     value_t threshold{};
+    bool forward_sweep = false;               // computed by forward_h1/_h2.hpp, not by cohomology
 };
 
 }  // namespace toposcope

@@ -12,6 +12,7 @@
 #include "columns.hpp"
 #include "edge_collapse.hpp"
 #include "forward_h1.hpp"
+#include "forward_h2.hpp"
 #include "h0.hpp"
 #include "ordered_reduction.hpp"
 #include "points.hpp"
@@ -27,8 +28,8 @@ struct rips_options {
     bool collapse = false;                  // edge-collapse the graph first (see edge_collapse.hpp)
     double dense_above = 0.3;               // after a collapse, edges kept (fraction of all pairs) from
                                             // which the dense engine computes the rest
-    index_t forward_max_edges = 0;          // H1 over Z/2 of a dense matrix with at most this many
-                                            // edges runs the forward sweep (forward_h1.hpp); 0: never
+    index_t forward_max_edges = 0;          // H1 or H1-H2 over Z/2 of a dense matrix with at most this
+                                            // many edges run a forward sweep (forward_h1/_h2.hpp); 0: never
     std::function<void()> check_interrupt;  // may throw to abort
 };
 
@@ -119,16 +120,24 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
     result.stats.resize(opt.max_dim + 1);
 
     if constexpr (!Matrix::is_sparse) {
-        // Long-lived classes cost cohomology many additions and the sweep
-        // little (forward_h1.hpp); it keeps 24 bytes an edge.
-        if (opt.max_dim == 1 && field.modulus() == 2 && !opt.cocycles && opt.forward_max_edges > 0 &&
-            count_edges(dist, threshold) <= opt.forward_max_edges) {
-            forward_h1<value_t> sweep(dist, threshold, filt.codec(), resolve_threads(opt.n_threads),
-                                      opt.check_interrupt);
-            const auto forest = sweep.run(result.diagrams[1], result.stats[1]);
+        // Long-lived classes cost cohomology many additions and the forward
+        // sweeps little (forward_h1.hpp, forward_h2.hpp).
+        if (opt.max_dim >= 1 && opt.max_dim <= 2 && field.modulus() == 2 && !opt.cocycles &&
+            opt.forward_max_edges > 0 && count_edges(dist, threshold) <= opt.forward_max_edges) {
+            const int threads = resolve_threads(opt.n_threads);
+            spanning_forest<value_t> forest;
+            if (opt.max_dim == 1) {
+                forward_h1<value_t> sweep(dist, threshold, filt.codec(), threads, opt.check_interrupt);
+                forest = sweep.run(result.diagrams[1], result.stats[1]);
+                result.num_edges = sweep.num_edges();
+            } else {
+                forward_h2<value_t> sweep(dist, threshold, filt.codec(), threads, opt.check_interrupt);
+                forest = sweep.run(result.diagrams[1], result.diagrams[2], result.stats[1], result.stats[2]);
+                result.num_edges = sweep.num_edges();
+            }
             zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
             result.stats[0].columns = dist.size();
-            result.num_edges = sweep.num_edges();
+            result.forward_sweep = true;
             return result;
         }
     }
