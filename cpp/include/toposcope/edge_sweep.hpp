@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -19,45 +20,70 @@ struct sweep_edge {
 };
 
 // The edges up to the threshold in filtration order (diameter, then
-// decreasing index: types.hpp). A bucket sort: buckets by diameter, a
-// comparison sort inside each (in parallel), ~16 edges a bucket.
+// decreasing index: types.hpp). A bucket sort: buckets by diameter (~16 edges
+// each), a comparison sort inside each. Every pass runs on all threads, each
+// thread on a band of rows with its own bucket counts, so that the edges land
+// in their buckets without locks and the result does not depend on threads.
 template <class value_t>
 std::vector<sweep_edge<value_t>> sorted_edges(const dense_distance_matrix<value_t>& dist, value_t threshold,
                                               int n_threads) {
     const index_t n = dist.size();
+    const int parts = std::max(1, std::min(n_threads, 8));
+    // Bands of rows i in [first[p], first[p+1]) with about equal pairs (i of them in row i).
+    std::vector<index_t> first(parts + 1, n);
+    first[0] = 1;
+    for (int p = 1; p < parts; ++p)
+        first[p] = std::max<index_t>(1, index_t(double(n) * std::sqrt(double(p) / double(parts))));
+    struct band { index_t count = 0; value_t lo = infinity<value_t>(), hi = -infinity<value_t>(); };
+    std::vector<band> bands(parts);
+    parallel_for(parts, parts, [&](index_t p, int) {
+        band& b = bands[p];
+        for (index_t i = first[p]; i < first[p + 1]; ++i) {
+            const value_t* row = dist.row(i);
+            for (index_t j = 0; j < i; ++j)
+                if (row[j] <= threshold) { ++b.count; b.lo = std::min(b.lo, row[j]); b.hi = std::max(b.hi, row[j]); }
+        }
+    });
+    band all;
+    for (const band& b : bands) { all.count += b.count; all.lo = std::min(all.lo, b.lo); all.hi = std::max(all.hi, b.hi); }
     std::vector<sweep_edge<value_t>> edges;
-    index_t count = 0;
-    value_t lo = infinity<value_t>(), hi = -infinity<value_t>();
-    for (index_t i = 1; i < n; ++i) {
-        const value_t* row = dist.row(i);
-        for (index_t j = 0; j < i; ++j)
-            if (row[j] <= threshold) { ++count; lo = std::min(lo, row[j]); hi = std::max(hi, row[j]); }
-    }
-    if (count == 0) return edges;
-    const std::size_t buckets = std::size_t(std::max<index_t>(1, count / 16));
-    const double scale = hi > lo ? double(buckets) / (double(hi) - double(lo)) : 0.0;
+    if (all.count == 0) return edges;
+    const std::size_t buckets = std::size_t(std::max<index_t>(1, all.count / 16));
+    const double lo = double(all.lo);
+    const double scale = all.hi > all.lo ? double(buckets) / (double(all.hi) - lo) : 0.0;
     auto bucket_of = [&](value_t d) {   // monotone in d
-        return std::min(buckets - 1, static_cast<std::size_t>((double(d) - double(lo)) * scale));
+        return std::min(buckets - 1, static_cast<std::size_t>((double(d) - lo) * scale));
     };
+    // at[p][k]: where band p's next edge of bucket k goes.
+    std::vector<std::vector<std::size_t>> at(parts, std::vector<std::size_t>(buckets, 0));
+    parallel_for(parts, parts, [&](index_t p, int) {
+        auto& h = at[p];
+        for (index_t i = first[p]; i < first[p + 1]; ++i) {
+            const value_t* row = dist.row(i);
+            for (index_t j = 0; j < i; ++j)
+                if (row[j] <= threshold) ++h[bucket_of(row[j])];
+        }
+    });
     std::vector<std::size_t> start(buckets + 1, 0);
-    for (index_t i = 1; i < n; ++i) {
-        const value_t* row = dist.row(i);
-        for (index_t j = 0; j < i; ++j)
-            if (row[j] <= threshold) ++start[bucket_of(row[j]) + 1];
+    for (std::size_t k = 0; k < buckets; ++k) {
+        std::size_t offset = start[k];
+        for (int p = 0; p < parts; ++p) { const std::size_t c = at[p][k]; at[p][k] = offset; offset += c; }
+        start[k + 1] = offset;
     }
-    for (std::size_t k = 0; k < buckets; ++k) start[k + 1] += start[k];
-    edges.resize(count);
-    std::vector<std::size_t> next(start.begin(), start.end() - 1);
-    for (index_t i = 1; i < n; ++i) {
-        const value_t* row = dist.row(i);
-        for (index_t j = 0; j < i; ++j)
-            if (row[j] <= threshold) edges[next[bucket_of(row[j])]++] = {row[j], std::uint32_t(i), std::uint32_t(j)};
-    }
+    edges.resize(all.count);
+    parallel_for(parts, parts, [&](index_t p, int) {
+        auto& next = at[p];
+        for (index_t i = first[p]; i < first[p + 1]; ++i) {
+            const value_t* row = dist.row(i);
+            for (index_t j = 0; j < i; ++j)
+                if (row[j] <= threshold) edges[next[bucket_of(row[j])]++] = {row[j], std::uint32_t(i), std::uint32_t(j)};
+        }
+    });
     const index_t tasks = std::min<index_t>(index_t(buckets), 256);
     parallel_for(tasks, n_threads, [&](index_t t, int) {
-        const std::size_t first = buckets * std::size_t(t) / std::size_t(tasks);
-        const std::size_t last = buckets * std::size_t(t + 1) / std::size_t(tasks);
-        for (std::size_t k = first; k < last; ++k)
+        const std::size_t from = buckets * std::size_t(t) / std::size_t(tasks);
+        const std::size_t to = buckets * std::size_t(t + 1) / std::size_t(tasks);
+        for (std::size_t k = from; k < to; ++k)
             std::sort(edges.begin() + start[k], edges.begin() + start[k + 1],
                       [](const sweep_edge<value_t>& a, const sweep_edge<value_t>& b) {
                           if (a.diameter != b.diameter) return a.diameter < b.diameter;

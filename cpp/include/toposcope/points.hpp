@@ -76,8 +76,13 @@ value_t enclosing_radius(const dense_distance_matrix<value_t>& dist) {
     for (index_t i = 0; i < n; ++i) {
         const value_t* row = dist.row(i);
         value_t m = value_t(0);
-        for (index_t j = 0; j < n; ++j)
-            if (j != i) m = std::max({m, row[j], dist.vertex_birth(i), dist.vertex_birth(j)});
+        // Two plain max loops around the diagonal (vectorised); vertex births
+        // only when there are any.
+        for (index_t j = 0; j < i; ++j) m = std::max(m, row[j]);
+        for (index_t j = i + 1; j < n; ++j) m = std::max(m, row[j]);
+        if (dist.has_births())
+            for (index_t j = 0; j < n; ++j)
+                if (j != i) m = std::max({m, dist.vertex_birth(i), dist.vertex_birth(j)});
         r = std::min(r, m);
     }
     return r;
