@@ -17,7 +17,10 @@
 //
 // Classes live in slots that do not move while their cell is active. Cell ids
 // map to slots through Index: a dense array for edges, a hash map for
-// triangles (of which only the active ones are ever stored).
+// triangles (of which only the active ones are ever stored). A generator's own
+// class is {itself} for as long as it lives (the first kill that touches it is
+// its death), so its cell stays active and its support is kept under the same
+// slot number.
 #pragma once
 
 #include <algorithm>
@@ -77,7 +80,6 @@ public:
     static constexpr cell_id empty_set = ~cell_id(0), several = empty_set - 1;
 
     Index& classes() { return class_index_; }
-    Index& supports() { return support_index_; }
 
     cell_slot slot(cell_id c) const { return class_index_.get(c); }
     cell_id single(cell_slot s) const { return single_[s]; }
@@ -86,16 +88,13 @@ public:
 
     // The cell c is born as a generator: class {c}, support {c}.
     cell_slot born(cell_id c) {
-        const cell_slot s = take(class_pool_, free_class_);
-        if (single_.size() < class_pool_.size()) single_.resize(class_pool_.size());
+        const cell_slot s = take();
         class_index_.set(c, s);
         class_pool_[s].assign(1, c);
         single_[s] = c;
-        const cell_slot g = take(support_pool_, free_support_);
-        if (live_.size() < support_pool_.size()) live_.resize(support_pool_.size());
-        support_index_.set(c, g);
-        support_pool_[g].assign(1, c);
-        live_[g] = 1;
+        support_pool_[s].assign(1, c);
+        live_[s] = 1;
+        generator_[s] = c;
         return s;
     }
 
@@ -120,42 +119,50 @@ public:
         ++kills_;
         b_ = b_in;   // b_in may be a class the update below changes
         const cell_id j = b_.back();
+        const cell_slot j_slot = class_index_.get(j);
         live_support(j, dying_);
         for (cell_id z : dying_) {
             const cell_slot s = class_index_.get(z);
             set_t& c = class_pool_[s];
             // Every generator of b flips in class_of[z]; j leaves it.
             for (std::size_t k = 0; k + 1 < b_.size(); ++k) {
-                const cell_slot g = support_index_.get(b_[k]);
+                const cell_slot g = class_index_.get(b_[k]);
                 if (std::binary_search(c.begin(), c.end(), b_[k])) --live_[g];
                 else { ++live_[g]; support_pool_[g].push_back(z); }
             }
             toggle(c, b_);
             single_[s] = c.empty() ? empty_set : c.size() == 1 ? c[0] : several;
             if (c.empty()) {
-                free_class_.push_back(s);
                 class_index_.erase(z);
+                if (z != j) free_.push_back(s);   // j's slot is freed below, after its support
                 on_inactive(z, s);
             }
         }
         for (std::size_t k = 0; k + 1 < b_.size(); ++k) compact_if_stale(b_[k]);
-        const cell_slot g = support_index_.get(j);
-        support_pool_[g].clear();
-        free_support_.push_back(g);
-        support_index_.erase(j);
+        support_pool_[j_slot].clear();
+        generator_[j_slot] = empty_set;
+        if (class_pool_[j_slot].empty()) free_.push_back(j_slot);
         return j;
     }
 
     // Calls f(g) for each alive generator, in increasing id order.
     template <class F> void for_each_generator(F&& f) const {
-        support_index_.for_each([&](cell_id g, cell_slot) { f(g); });
+        std::vector<cell_id> alive;
+        for (cell_id g : generator_)
+            if (g != empty_set) alive.push_back(g);
+        std::sort(alive.begin(), alive.end());
+        for (cell_id g : alive) f(g);
     }
 
 private:
-    static cell_slot take(std::vector<set_t>& pool, std::vector<cell_slot>& free) {
-        if (!free.empty()) { const cell_slot s = free.back(); free.pop_back(); return s; }
-        pool.emplace_back();
-        return cell_slot(pool.size() - 1);
+    cell_slot take() {
+        if (!free_.empty()) { const cell_slot s = free_.back(); free_.pop_back(); return s; }
+        class_pool_.emplace_back();
+        support_pool_.emplace_back();
+        single_.push_back(empty_set);
+        live_.push_back(0);
+        generator_.push_back(empty_set);
+        return cell_slot(class_pool_.size() - 1);
     }
     void toggle(set_t& into, const set_t& other) {
         scratch_.clear();
@@ -168,7 +175,7 @@ private:
     // read or grows to twice its live count. Reading filters and dedupes.
     void live_support(cell_id g, set_t& out) {
         out.clear();
-        for (cell_id z : support_pool_[support_index_.get(g)]) {
+        for (cell_id z : support_pool_[class_index_.get(g)]) {
             const cell_slot s = class_index_.get(z);
             if (s != no_slot && std::binary_search(class_pool_[s].begin(), class_pool_[s].end(), g)) out.push_back(z);
         }
@@ -176,17 +183,18 @@ private:
         out.erase(std::unique(out.begin(), out.end()), out.end());
     }
     void compact_if_stale(cell_id g) {
-        const cell_slot s = support_index_.get(g);
+        const cell_slot s = class_index_.get(g);
         if (support_pool_[s].size() < 2 * std::size_t(live_[s]) + 32) return;
         live_support(g, compact_);
         support_pool_[s].swap(compact_);
     }
 
-    Index class_index_, support_index_;
-    std::vector<set_t> class_pool_, support_pool_;
+    Index class_index_;
+    std::vector<set_t> class_pool_, support_pool_;   // by slot; a support only at a generator's slot
     std::vector<cell_id> single_;
-    std::vector<index_t> live_;   // live entries of each support list
-    std::vector<cell_slot> free_class_, free_support_;
+    std::vector<index_t> live_;                       // live entries of each support list
+    std::vector<cell_id> generator_;                  // the generator whose slot this is, or empty_set
+    std::vector<cell_slot> free_;
     set_t b_, dying_, compact_, scratch_;
     index_t kills_ = 0;
 };

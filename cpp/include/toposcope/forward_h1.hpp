@@ -68,7 +68,6 @@ public:
         union_find components(n_);
         registry_.assign(n_, {});
         classes_.classes().resize(edges_.size());
-        classes_.supports().resize(edges_.size());
         out_ = &out;
         for (rank_t x = 0; x < edges_.size(); ++x) {
             if ((x & 0xffff) == 0 && check_interrupt_) check_interrupt_();

@@ -58,7 +58,6 @@ public:
         edge_rank_.assign(std::size_t(n_) * n_, none);
         registry_.assign(edges_.size(), {});
         edges1_.classes().resize(edges_.size());
-        edges1_.supports().resize(edges_.size());
         stamp_.assign(n_, 0);
         slot_of_.assign(n_, 0);
         h1_ = &h1;
