@@ -3,11 +3,15 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <thread>
 #include <vector>
 
 #include "distance_matrix.hpp"
+#include "h0.hpp"
 #include "parallel.hpp"
 #include "types.hpp"
 
@@ -108,6 +112,79 @@ public:
 private:
     index_t words_;
     std::vector<std::uint64_t> bits_;
+};
+
+// What a sweep can know about each edge without its state, worked out ahead of
+// it on a second thread: whether the edge closes a cycle (else it joins two
+// components: a forest edge, an H0 death) and whether some triangle has it as
+// youngest edge (a common neighbour of its ends among the earlier edges).
+// The sweep reads flags(x) after waiting for the lookahead to pass x.
+template <class value_t>
+class edge_lookahead {
+public:
+    static constexpr std::uint8_t closes_cycle = 1, has_triangle = 2;
+
+    edge_lookahead(const std::vector<sweep_edge<value_t>>& edges, index_t n, bool on_thread)
+        : edges_(edges), n_(n), flags_(edges.size(), 0) {
+        if (on_thread) worker_ = std::thread([this] { work(); });
+        else work();
+    }
+    ~edge_lookahead() { stop_ = true; if (worker_.joinable()) worker_.join(); }
+    edge_lookahead(const edge_lookahead&) = delete;
+    edge_lookahead& operator=(const edge_lookahead&) = delete;
+
+    std::uint8_t flags(std::size_t x) {
+        while (done_.load(std::memory_order_acquire) <= x) {
+            if (failed_.load()) std::rethrow_exception(error_);
+            std::this_thread::yield();
+        }
+        return flags_[x];
+    }
+    // The spanning forest, in filtration order (after the last flags()).
+    spanning_forest<value_t> take_forest() {
+        if (worker_.joinable()) worker_.join();
+        if (failed_.load()) std::rethrow_exception(error_);
+        return std::move(forest_);
+    }
+
+private:
+    void work() {
+        try {
+            union_find components(n_);
+            adjacency_bits graph(n_);
+            const std::size_t m = edges_.size();
+            for (std::size_t x = 0; x < m && !stop_; ++x) {
+                const auto& e = edges_[x];
+                const index_t a = components.find(e.u), b = components.find(e.v);
+                std::uint8_t f = 0;
+                if (a != b) {
+                    components.link(a, b);
+                    forest_.edges.push_back({e.diameter, index_t(e.u) * (index_t(e.u) - 1) / 2 + e.v});
+                } else {
+                    f = closes_cycle;
+                    const std::uint64_t *p = graph.row(e.u), *q = graph.row(e.v);
+                    for (index_t k = graph.words() - 1; k >= 0; --k)
+                        if (p[k] & q[k]) { f |= has_triangle; break; }
+                }
+                flags_[x] = f;
+                graph.add(e.u, e.v);
+                if ((x & 255) == 255) done_.store(x + 1, std::memory_order_release);
+            }
+            done_.store(m, std::memory_order_release);
+        } catch (...) {
+            error_ = std::current_exception();
+            failed_ = true;
+        }
+    }
+
+    const std::vector<sweep_edge<value_t>>& edges_;
+    index_t n_;
+    std::vector<std::uint8_t> flags_;
+    spanning_forest<value_t> forest_;
+    std::atomic<std::size_t> done_{0};
+    std::atomic<bool> stop_{false}, failed_{false};
+    std::exception_ptr error_;
+    std::thread worker_;
 };
 
 }  // namespace toposcope

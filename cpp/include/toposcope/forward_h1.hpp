@@ -54,7 +54,7 @@ public:
     forward_h1(const dense_distance_matrix<value_t>& dist, value_t threshold, const simplex_codec& codec,
                int n_threads, std::function<void()> check_interrupt = {})
         : dist_(dist), codec_(codec), n_(dist.size()), check_interrupt_(std::move(check_interrupt)),
-          adjacency_(dist.size()) {
+          adjacency_(dist.size()), threads_(n_threads) {
         edges_ = sorted_edges(dist, threshold, n_threads);
     }
 
@@ -64,21 +64,17 @@ public:
     // and returns the minimum spanning forest (Kruskal's, in the same order:
     // the forest h0.hpp's Prim finds) for H0.
     spanning_forest<value_t> run(diagram<value_t>& out, reduction_stats& stats) {
-        spanning_forest<value_t> forest;
-        union_find components(n_);
         registry_.assign(n_, {});
         classes_.classes().resize(edges_.size());
         out_ = &out;
+        edge_lookahead<value_t> ahead(edges_, n_, threads_ > 1);
         for (rank_t x = 0; x < edges_.size(); ++x) {
             if ((x & 0xffff) == 0 && check_interrupt_) check_interrupt_();
             const auto& e = edges_[x];
-            const index_t a = components.find(e.u), b = components.find(e.v);
-            if (a != b) {
-                components.link(a, b);
-                forest.edges.push_back({e.diameter, edge_index(x)});
-            } else {   // closes a cycle: an H1 birth
+            const std::uint8_t flags = ahead.flags(x);
+            if (flags & ahead.closes_cycle) {   // an H1 birth (else a forest edge)
                 ++stats.columns;
-                add_edge(x);
+                add_edge(x, flags & ahead.has_triangle);
             }
             adjacency_.add(e.u, e.v);
         }
@@ -86,7 +82,7 @@ public:
             out.bars.push_back({edges_[g].diameter, infinity<value_t>(), edge_index(rank_t(g)), -1});
         });
         stats.additions = classes_.kills();
-        return forest;
+        return ahead.take_forest();
     }
 
 private:
@@ -99,9 +95,9 @@ private:
         return codec_.binomial(a, 3) + codec_.binomial(b, 2) + c;
     }
 
-    // Largest w with edges (u, w) and (v, w) both in the graph so far and,
-    // if skip_candidates, not stamped as a candidate; -1 if none.
-    index_t top_common_neighbor(index_t u, index_t v, bool skip_candidates) const {
+    // Largest w with edges (u, w) and (v, w) both in the graph so far and
+    // not stamped as a candidate; -1 if none.
+    index_t top_common_neighbor(index_t u, index_t v) const {
         const std::uint64_t* a = adjacency_.row(u);
         const std::uint64_t* b = adjacency_.row(v);
         for (index_t k = adjacency_.words() - 1; k >= 0; --k) {
@@ -109,7 +105,7 @@ private:
             while (m) {
                 const int bit = 63 - __builtin_clzll(m);
                 const index_t w = k * 64 + bit;
-                if (!skip_candidates || stamp_[w] != stamp_value_) return w;
+                if (stamp_[w] != stamp_value_) return w;
                 m &= ~(std::uint64_t(1) << bit);
             }
         }
@@ -136,7 +132,8 @@ private:
         if (edges_[j].diameter < diameter) out_->bars.push_back({edges_[j].diameter, diameter, edge_index(j), triangle});
     }
 
-    void add_edge(rank_t x) {
+    // x closes a cycle; has_triangle: some triangle has x as its youngest edge.
+    void add_edge(rank_t x, bool has_triangle) {
         const index_t u = edges_[x].u, v = edges_[x].v;
         // Triangles at x with another active edge, one per third vertex w.
         if (stamp_.empty()) { stamp_.assign(n_, 0); slot_of_.assign(n_, 0); }
@@ -157,7 +154,8 @@ private:
         // A triangle where x is the only active edge kills x's own class at
         // once (a pair of length zero); after it x is inactive. With none,
         // x is a new class.
-        const index_t lone = triangles_.empty() ? top_common_neighbor(u, v, false) : top_common_neighbor(u, v, true);
+        if (triangles_.empty() && has_triangle) return;
+        const index_t lone = triangles_.empty() || !has_triangle ? -1 : top_common_neighbor(u, v);
         if (lone < 0) classes_.born(x);
         if (!triangles_.empty()) {
             current_ = x;
@@ -181,6 +179,7 @@ private:
     std::function<void()> check_interrupt_;
     std::vector<sweep_edge<value_t>> edges_;
     adjacency_bits adjacency_;                   // the graph of the edges swept so far
+    int threads_;
     std::vector<std::vector<neighbor>> registry_; // active edges at each vertex
     class_annotation<dense_cell_index> classes_;
     std::vector<triangle> triangles_;
