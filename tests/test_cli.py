@@ -202,10 +202,11 @@ def test_diagram_json_npz_and_options(tmp_path):
         np.testing.assert_allclose(z["dgm_1"], ref[1])
         assert int(z["coeff"]) == 3
 
-    # The octahedron's boundary is a 2-sphere from sqrt(2) to 2, with or without edge collapse.
+    # The octahedron's boundary is a 2-sphere from sqrt(2) to 2, with or without edge collapse
+    # (over Z/3: over Z/2 the forward sweep runs instead of the collapse).
     np.save(tmp_path / "octahedron.npy", np.vstack([np.eye(3), -np.eye(3)]))
-    runs = toposcope_many(*[["diagram", "octahedron.npy", "--maxdim", "2", "--collapse", c, "--npz", f"{c}.npz"]
-                            for c in ("on", "off")], cwd=tmp_path)
+    runs = toposcope_many(*[["diagram", "octahedron.npy", "--maxdim", "2", "--coeff", "3", "--collapse", c,
+                             "--npz", f"{c}.npz"] for c in ("on", "off")], cwd=tmp_path)
     for res in runs:
         assert res.returncode == 0, res.stderr
         h2 = parse_bars(res.stdout)[2]

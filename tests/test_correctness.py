@@ -656,3 +656,24 @@ def test_forward_sweep_limit_is_an_edge_count(monkeypatch):
     assert ts.rips(X[:40], maxdim=1, coeff=3).engine == "cohomology"
     assert ts.rips(X[:40], maxdim=3, collapse=False).engine == "cohomology"
     assert ts.rips(X[:40], maxdim=1, cocycles=True).engine == "cohomology"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_forward_sweep_reports_bars_in_the_cohomology_order(seed, monkeypatch):
+    """Generic points (no ties): the two engines give the bars in one order
+    (birth simplices in reverse filtration order) with the same birth
+    simplices, thresholded or not; a threshold keeping few edges no longer
+    sends the sweep to sparse neighbourhoods, nor does the default collapse."""
+    import toposcope._engine as engine
+
+    rng = np.random.default_rng(16000 + seed)
+    X = rng.normal(size=(int(rng.integers(30, 150)), 3))
+    maxdim = 1 + seed % 2
+    threshold = np.inf if seed < 5 else float(np.quantile(pdist(X), 0.15))
+    forward = ts.rips(X, maxdim=maxdim, threshold=threshold)
+    assert forward.engine == "forward" and forward.birth_simplices is not None
+    monkeypatch.setattr(engine, "FORWARD_MAX_EDGES", 0)
+    cohomology = ts.rips(X, maxdim=maxdim, threshold=threshold, collapse=False)
+    for d in range(maxdim + 1):
+        np.testing.assert_array_equal(forward.dgms[d], cohomology.dgms[d])
+        np.testing.assert_array_equal(forward.birth_simplices[d], cohomology.birth_simplices[d])

@@ -114,7 +114,8 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
         index_t kept = 0, total = n * (n - 1) / 2;
         for (index_t i = 0; i < n; ++i)
             for (index_t j = i + 1; j < n; ++j) kept += dist.row(i)[j] <= thr;
-        if (total > 0 && kept < sparse_below * total) {
+        // The forward sweep reads a dense matrix only to list its edges.
+        if (total > 0 && kept < sparse_below * total && !forward_sweep_applies(opt, kept)) {
             std::vector<index_t> rows, cols;
             std::vector<value_t> vals;
             rows.reserve(kept); cols.reserve(kept); vals.reserve(kept);
@@ -129,7 +130,7 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
             res = compute_persistence(dist, thr, opt);
         }
     }
-    return pack(std::move(res), codec, n, opt.collapse);
+    return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
 }
 
 template <class value_t>
