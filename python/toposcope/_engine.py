@@ -232,8 +232,10 @@ def rips(
         guarantee); the result is an ``ApproximateRipsResult``.
     collapse : edge-collapse the graph before computing (Boissonnat & Pritam):
         identical diagrams, far fewer simplices in H2 and above. Default
-        (None): on when ``maxdim >= 2`` and no cocycles are asked for. When
-        collapsed, critical simplices are not reported (``birth_simplices`` and
+        (None): on when ``maxdim >= 2`` and no cocycles are asked for. Where
+        the forward sweep computes H1-H2 over Z/2 (``engine == "forward"``)
+        it runs instead of the collapse, which it outpaces. When collapsed,
+        critical simplices are not reported (``birth_simplices`` and
         ``death_simplices`` are None): they would belong to the collapsed
         filtration, not to the input.
     n_perm : first subsample to this many farthest-point landmarks (as in
