@@ -53,7 +53,7 @@ public:
 
     forward_h1(const dense_distance_matrix<value_t>& dist, value_t threshold, const simplex_codec& codec,
                int n_threads, std::function<void()> check_interrupt = {})
-        : dist_(dist), codec_(codec), n_(dist.size()), check_interrupt_(std::move(check_interrupt)),
+        : codec_(codec), n_(dist.size()), check_interrupt_(std::move(check_interrupt)),
           adjacency_(dist.size()), threads_(n_threads) {
         edges_ = sorted_edges(dist, threshold, n_threads);
     }
@@ -173,7 +173,6 @@ private:
     struct neighbor { std::uint32_t other; rank_t rank, slot; };   // an active edge and its class
     struct triangle { std::uint32_t w; rank_t first, second; };   // class slots of active (u, w) / (v, w)
 
-    const dense_distance_matrix<value_t>& dist_;
     const simplex_codec& codec_;
     index_t n_;
     std::function<void()> check_interrupt_;
