@@ -115,7 +115,7 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
         for (index_t i = 0; i < n; ++i)
             for (index_t j = i + 1; j < n; ++j) kept += dist.row(i)[j] <= thr;
         // The forward sweep reads a dense matrix only to list its edges.
-        if (total > 0 && kept < sparse_below * total && !forward_sweep_applies(opt, kept)) {
+        if (total > 0 && kept < sparse_below * total && !forward_sweep_applies(opt, kept, n)) {
             std::vector<index_t> rows, cols;
             std::vector<value_t> vals;
             rows.reserve(kept); cols.reserve(kept); vals.reserve(kept);
@@ -179,8 +179,8 @@ py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, 
 template <class value_t>
 py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> cols, carray<value_t> values,
                      py::object births, index_t maxdim, double threshold, long coeff, bool cocycles,
-                     int n_threads, bool collapse) {
-    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse);
+                     int n_threads, bool collapse, index_t forward_max_edges) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse, forward_max_edges);
     const index_t m = rows.size();
     if (cols.size() != m || values.size() != m) throw std::invalid_argument("rows, cols and values differ in length");
     std::vector<value_t> b = births_vector<value_t>(births, n);
@@ -200,7 +200,7 @@ py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> 
         sparse_distance_matrix<value_t> dist(n, r, c, v, std::move(b));
         res = compute_persistence(dist, thr, opt);
     }
-    return pack(std::move(res), codec, n, opt.collapse);
+    return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
 }
 
 template <class value_t>
@@ -239,10 +239,12 @@ void register_rips(py::module_& m) {
           py::arg("sparse_below"), py::arg("collapse"), py::arg("forward_max_edges"));
     m.def("rips_sparse", &rips_sparse<float>, doc_sparse, py::arg("n"), py::arg("rows"), py::arg("cols"),
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
-          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"));
+          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"),
+          py::arg("forward_max_edges"));
     m.def("rips_sparse", &rips_sparse<double>, doc_sparse, py::arg("n"), py::arg("rows"), py::arg("cols"),
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
-          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"));
+          py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"),
+          py::arg("forward_max_edges"));
     m.def("enclosing_radius", &enclosing<float>, py::arg("dist").noconvert());
     m.def("enclosing_radius", &enclosing<double>, py::arg("dist").noconvert());
     m.def("is_prime", [](long p) { return is_prime(p); }, py::arg("p"));

@@ -126,6 +126,7 @@ def rips_sparse(
     cocycles: bool,
     n_threads: _Int,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult:
     """Persistence of a graph given as an edge list (i, j, value) on n vertices."""
 
@@ -142,6 +143,7 @@ def rips_sparse(
     cocycles: bool,
     n_threads: _Int,
     collapse: bool,
+    forward_max_edges: _Int,
 ) -> _RawResult: ...
 @overload
 def enclosing_radius(dist: _Float32Array) -> float:

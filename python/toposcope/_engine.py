@@ -29,8 +29,8 @@ __all__ = ["rips", "RipsResult", "SPARSE_BELOW"]
 # run on sparse neighbourhoods instead (cofacets then skip absent edges).
 SPARSE_BELOW = 0.5
 
-# H1 or H1-H2 over Z/2 of a dense matrix with at most this many edges up to
-# the threshold run the forward sweep (cpp/include/toposcope/forward_h1.hpp,
+# H1 or H1-H2 over Z/2 of a graph with at most this many edges up to the
+# threshold (and at most 16,384 vertices for H1, 4,096 for H2) run the forward sweep (cpp/include/toposcope/forward_h1.hpp,
 # forward_h2.hpp); above it, and for Z/p, H3+ or cocycles, cohomology. The
 # sweep keeps 24 bytes an edge beside the matrix; cohomology's parallel
 # reduction catches up with it on large clouds of high intrinsic dimension
@@ -264,7 +264,8 @@ def rips(
         n, row, col, val, births = _sparse_graph(X, dt)
         if (val < 0).any() and births is None:
             raise ValueError("the sparse distance matrix has negative entries")
-        raw = _core.rips_sparse(n, row, col, val, births, maxdim, threshold, coeff, cocycles, n_threads, collapse)
+        raw = _core.rips_sparse(n, row, col, val, births, maxdim, threshold, coeff, cocycles, n_threads, collapse,
+                                FORWARD_MAX_EDGES)
         return _from_core(raw, coeff, cocycles)
 
     X = np.asarray(X)

@@ -23,14 +23,24 @@ struct sweep_edge {
     std::uint32_t u, v;   // u > v
 };
 
+// Calls f(j, d) for each edge {i, j} with j < i of a dense or sparse matrix.
+template <class value_t, class F>
+inline void for_each_lower(const dense_distance_matrix<value_t>& dist, index_t i, F&& f) {
+    const value_t* row = dist.row(i);
+    for (index_t j = 0; j < i; ++j) f(j, row[j]);
+}
+template <class value_t, class F>
+inline void for_each_lower(const sparse_distance_matrix<value_t>& dist, index_t i, F&& f) {
+    for (auto it = dist.begin(i); it != dist.end(i) && it->vertex < i; ++it) f(index_t(it->vertex), it->diameter);
+}
+
 // The edges up to the threshold in filtration order (diameter, then
 // decreasing index: types.hpp). A bucket sort: buckets by diameter (~16 edges
 // each), a comparison sort inside each. Every pass runs on all threads, each
 // thread on a band of rows with its own bucket counts, so that the edges land
 // in their buckets without locks and the result does not depend on threads.
-template <class value_t>
-std::vector<sweep_edge<value_t>> sorted_edges(const dense_distance_matrix<value_t>& dist, value_t threshold,
-                                              int n_threads) {
+template <class Matrix, class value_t>
+std::vector<sweep_edge<value_t>> sorted_edges(const Matrix& dist, value_t threshold, int n_threads) {
     const index_t n = dist.size();
     const int parts = std::max(1, std::min(n_threads, 8));
     // Bands of rows i in [first[p], first[p+1]) with about equal pairs (i of them in row i).
@@ -42,11 +52,10 @@ std::vector<sweep_edge<value_t>> sorted_edges(const dense_distance_matrix<value_
     std::vector<band> bands(parts);
     parallel_for(parts, parts, [&](index_t p, int) {
         band& b = bands[p];
-        for (index_t i = first[p]; i < first[p + 1]; ++i) {
-            const value_t* row = dist.row(i);
-            for (index_t j = 0; j < i; ++j)
-                if (row[j] <= threshold) { ++b.count; b.lo = std::min(b.lo, row[j]); b.hi = std::max(b.hi, row[j]); }
-        }
+        for (index_t i = first[p]; i < first[p + 1]; ++i)
+            for_each_lower(dist, i, [&](index_t, value_t d) {
+                if (d <= threshold) { ++b.count; b.lo = std::min(b.lo, d); b.hi = std::max(b.hi, d); }
+            });
     });
     band all;
     for (const band& b : bands) { all.count += b.count; all.lo = std::min(all.lo, b.lo); all.hi = std::max(all.hi, b.hi); }
@@ -62,11 +71,10 @@ std::vector<sweep_edge<value_t>> sorted_edges(const dense_distance_matrix<value_
     std::vector<std::vector<std::size_t>> at(parts, std::vector<std::size_t>(buckets, 0));
     parallel_for(parts, parts, [&](index_t p, int) {
         auto& h = at[p];
-        for (index_t i = first[p]; i < first[p + 1]; ++i) {
-            const value_t* row = dist.row(i);
-            for (index_t j = 0; j < i; ++j)
-                if (row[j] <= threshold) ++h[bucket_of(row[j])];
-        }
+        for (index_t i = first[p]; i < first[p + 1]; ++i)
+            for_each_lower(dist, i, [&](index_t, value_t d) {
+                if (d <= threshold) ++h[bucket_of(d)];
+            });
     });
     std::vector<std::size_t> start(buckets + 1, 0);
     for (std::size_t k = 0; k < buckets; ++k) {
@@ -77,11 +85,10 @@ std::vector<sweep_edge<value_t>> sorted_edges(const dense_distance_matrix<value_
     edges.resize(all.count);
     parallel_for(parts, parts, [&](index_t p, int) {
         auto& next = at[p];
-        for (index_t i = first[p]; i < first[p + 1]; ++i) {
-            const value_t* row = dist.row(i);
-            for (index_t j = 0; j < i; ++j)
-                if (row[j] <= threshold) edges[next[bucket_of(row[j])]++] = {row[j], std::uint32_t(i), std::uint32_t(j)};
-        }
+        for (index_t i = first[p]; i < first[p + 1]; ++i)
+            for_each_lower(dist, i, [&](index_t j, value_t d) {
+                if (d <= threshold) edges[next[bucket_of(d)]++] = {d, std::uint32_t(i), std::uint32_t(j)};
+            });
     });
     const index_t tasks = std::min<index_t>(index_t(buckets), 256);
     parallel_for(tasks, n_threads, [&](index_t t, int) {

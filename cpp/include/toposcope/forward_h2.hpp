@@ -41,7 +41,8 @@ public:
     using rank_t = std::uint32_t;
     static constexpr rank_t none = ~rank_t(0);
 
-    forward_h2(const dense_distance_matrix<value_t>& dist, value_t threshold, const simplex_codec& codec,
+    template <class Matrix>   // dense or sparse
+    forward_h2(const Matrix& dist, value_t threshold, const simplex_codec& codec,
                int n_threads, std::function<void()> check_interrupt = {})
         : codec_(codec), n_(dist.size()), check_interrupt_(std::move(check_interrupt)), adjacency_(dist.size()) {
         edges_ = sorted_edges(dist, threshold, n_threads);

@@ -36,12 +36,15 @@ struct rips_options {
 
 // Whether H1 or H1-H2 run a forward sweep (forward_h1.hpp, forward_h2.hpp)
 // rather than cohomology: over Z/2, without cocycles, on a dense matrix with
-// at most opt.forward_max_edges edges up to the threshold. It then also takes
+// at most opt.forward_max_edges edges up to the threshold (a sparse one too:
+// scipy.sparse graphs and approximate filtrations). It then also takes
 // the place of the edge collapse and of sparse neighbourhoods, which it beats
 // 2-60x on every H2 input measured (benchmarks/NOTES.md, fifth session).
-inline bool forward_sweep_applies(const rips_options& opt, index_t edges) {
+// The sweeps also keep two bit rows per vertex (n^2/4 bytes) and, for H2, an
+// n x n array of edge ranks: n is capped at 16,384 for H1 and 4,096 for H2.
+inline bool forward_sweep_applies(const rips_options& opt, index_t edges, index_t n) {
     return opt.max_dim >= 1 && opt.max_dim <= 2 && opt.modulus == 2 && !opt.cocycles && edges <= opt.forward_max_edges &&
-           opt.forward_max_edges > 0;
+           opt.forward_max_edges > 0 && n <= (opt.max_dim == 1 ? 16384 : 4096);
 }
 
 // Edges up to the threshold.
@@ -122,12 +125,10 @@ template <class Matrix>
 result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
                                        const rips_options& opt) {
     using value_t = typename rips_filtration<Matrix>::value_t;
-    if constexpr (!Matrix::is_sparse) {
-        if (opt.collapse && opt.forward_max_edges > 0 && forward_sweep_applies(opt, count_edges(dist, threshold))) {
-            rips_options direct = opt;
-            direct.collapse = false;
-            return compute_persistence(dist, threshold, direct);
-        }
+    if (opt.collapse && opt.forward_max_edges > 0 && forward_sweep_applies(opt, count_edges(dist, threshold), dist.size())) {
+        rips_options direct = opt;
+        direct.collapse = false;
+        return compute_persistence(dist, threshold, direct);
     }
     if (opt.collapse) return compute_collapsed_persistence(dist, threshold, opt);
     const prime_field field(opt.modulus);
@@ -137,10 +138,10 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
     result.diagrams.resize(opt.max_dim + 1);
     result.stats.resize(opt.max_dim + 1);
 
-    if constexpr (!Matrix::is_sparse) {
+    {
         // Long-lived classes cost cohomology many additions and the forward
         // sweeps little (forward_h1.hpp, forward_h2.hpp).
-        if (opt.forward_max_edges > 0 && forward_sweep_applies(opt, count_edges(dist, threshold))) {
+        if (opt.forward_max_edges > 0 && forward_sweep_applies(opt, count_edges(dist, threshold), dist.size())) {
             const int threads = resolve_threads(opt.n_threads);
             spanning_forest<value_t> forest;
             if (opt.max_dim == 1) {
