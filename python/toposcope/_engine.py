@@ -30,13 +30,14 @@ __all__ = ["rips", "RipsResult", "SPARSE_BELOW"]
 SPARSE_BELOW = 0.5
 
 # H1 or H1-H2 over Z/2 of a graph with at most this many edges up to the
-# threshold (and at most 16,384 vertices for H1, 4,096 for H2) run the forward sweep (cpp/include/toposcope/forward_h1.hpp,
-# forward_h2.hpp); above it, and for Z/p, H3+ or cocycles, cohomology. The
-# sweep keeps 24 bytes an edge beside the matrix; cohomology's parallel
-# reduction catches up with it on large clouds of high intrinsic dimension
-# (4,000 activation-like points, 5.6 M edges: 0.52 s both, 295 MB against
-# 211 MB), while on low-dimensional data it stays 5-10x faster (a 3,000-point
-# torus, 3.6 M edges: 0.84 s against 8 s). 0 turns the sweep off.
+# threshold (and at most 16,384 vertices for H1, 4,096 for H2) run the forward
+# sweep (cpp/include/toposcope/forward_h1.hpp, forward_h2.hpp); above it, and
+# for Z/p, H3+ or cocycles, cohomology. The sweep keeps 24 bytes an edge beside
+# the matrix; cohomology's parallel reduction catches up with it on large
+# clouds of high intrinsic dimension (4,000 activation-like points, 5.6 M
+# edges: 0.52 s both, 295 MB against 211 MB), while on low-dimensional data it
+# stays 5-10x faster (a 3,000-point torus, 3.6 M edges: 0.84 s against 8 s).
+# 0 turns the sweep off.
 FORWARD_MAX_EDGES = 5_000_000
 
 _SCIPY_METRICS = {
