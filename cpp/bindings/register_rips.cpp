@@ -111,9 +111,7 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
         py::gil_scoped_release release;
         value_t thr = static_cast<value_t>(threshold);
         if (n > 1) thr = std::min(thr, enclosing_radius(dist));
-        index_t kept = 0, total = n * (n - 1) / 2;
-        for (index_t i = 0; i < n; ++i)
-            for (index_t j = i + 1; j < n; ++j) kept += dist.row(i)[j] <= thr;
+        const index_t kept = count_edges(dist, thr), total = n * (n - 1) / 2;
         // The forward sweep reads a dense matrix only to list its edges.
         if (total > 0 && kept < sparse_below * total && !forward_sweep_applies(opt, kept, n)) {
             std::vector<index_t> rows, cols;

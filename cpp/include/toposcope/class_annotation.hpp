@@ -43,10 +43,6 @@ public:
     cell_slot get(cell_id c) const { return slot_[c]; }
     void set(cell_id c, cell_slot s) { slot_[c] = s; }
     void erase(cell_id c) { slot_[c] = no_slot; }
-    template <class F> void for_each(F&& f) const {
-        for (std::size_t c = 0; c < slot_.size(); ++c)
-            if (slot_[c] != no_slot) f(cell_id(c), slot_[c]);
-    }
 
 private:
     std::vector<cell_slot> slot_;
@@ -61,11 +57,6 @@ public:
     }
     void set(cell_id c, cell_slot s) { slot_[c] = s; }
     void erase(cell_id c) { slot_.erase(c); }
-    template <class F> void for_each(F&& f) const {
-        std::vector<std::pair<cell_id, cell_slot>> sorted(slot_.begin(), slot_.end());
-        std::sort(sorted.begin(), sorted.end());
-        for (const auto& [c, s] : sorted) f(c, s);
-    }
 
 private:
     std::unordered_map<cell_id, cell_slot> slot_;
@@ -82,7 +73,6 @@ public:
     Index& classes() { return class_index_; }
 
     cell_slot slot(cell_id c) const { return class_index_.get(c); }
-    cell_id single(cell_slot s) const { return single_[s]; }
     const set_t& class_at(cell_slot s) const { return class_pool_[s]; }
     index_t kills() const { return kills_; }
 

@@ -3,16 +3,19 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <thread>
 #include <vector>
 
 #include "distance_matrix.hpp"
 #include "h0.hpp"
 #include "parallel.hpp"
+#include "simplex.hpp"
 #include "types.hpp"
 
 namespace toposcope {
@@ -131,8 +134,8 @@ class edge_lookahead {
 public:
     static constexpr std::uint8_t closes_cycle = 1, has_triangle = 2;
 
-    edge_lookahead(const std::vector<sweep_edge<value_t>>& edges, index_t n, bool on_thread)
-        : edges_(edges), n_(n), flags_(edges.size(), 0) {
+    edge_lookahead(const std::vector<sweep_edge<value_t>>& edges, const simplex_codec& codec, bool on_thread)
+        : edges_(edges), codec_(codec), n_(codec.num_vertices()), flags_(edges.size(), 0) {
         if (on_thread) worker_ = std::thread([this] { work(); });
         else work();
     }
@@ -166,7 +169,7 @@ private:
                 std::uint8_t f = 0;
                 if (a != b) {
                     components.link(a, b);
-                    forest_.edges.push_back({e.diameter, index_t(e.u) * (index_t(e.u) - 1) / 2 + e.v});
+                    forest_.edges.push_back({e.diameter, codec_.edge_index(e.u, e.v)});
                 } else {
                     f = closes_cycle;
                     const std::uint64_t *p = graph.row(e.u), *q = graph.row(e.v);
@@ -185,6 +188,7 @@ private:
     }
 
     const std::vector<sweep_edge<value_t>>& edges_;
+    const simplex_codec& codec_;
     index_t n_;
     std::vector<std::uint8_t> flags_;
     spanning_forest<value_t> forest_;
@@ -192,6 +196,47 @@ private:
     std::atomic<bool> stop_{false}, failed_{false};
     std::exception_ptr error_;
     std::thread worker_;
+};
+
+// What both sweeps hold: the edges in order, the graph swept so far, and
+// the codes of the simplices they report.
+template <class value_t>
+class forward_sweep_base {
+public:
+    using rank_t = std::uint32_t;   // an edge's position in the sweep
+    static constexpr rank_t none = ~rank_t(0);
+
+    index_t num_edges() const { return static_cast<index_t>(edges_.size()); }
+
+protected:
+    template <class Matrix>   // dense or sparse
+    forward_sweep_base(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
+                       std::function<void()> check_interrupt)
+        : codec_(codec), n_(dist.size()), threads_(n_threads), check_interrupt_(std::move(check_interrupt)),
+          adjacency_(dist.size()), edges_(sorted_edges(dist, threshold, n_threads)) {}
+
+    index_t edge_index(rank_t r) const { return codec_.edge_index(edges_[r].u, edges_[r].v); }
+    // The codes of the simplices on these (distinct) vertices, in any order.
+    index_t triangle_index(index_t a, index_t b, index_t c) const { return simplex_index<3>({a, b, c}); }
+    index_t tetrahedron_index(index_t a, index_t b, index_t c, index_t d) const {
+        return simplex_index<4>({a, b, c, d});
+    }
+
+    const simplex_codec& codec_;
+    index_t n_;
+    int threads_;
+    std::function<void()> check_interrupt_;
+    adjacency_bits adjacency_;                 // the graph of the edges swept so far
+    std::vector<sweep_edge<value_t>> edges_;   // in filtration order
+
+private:
+    template <std::size_t k>
+    index_t simplex_index(std::array<index_t, k> verts) const {
+        std::sort(verts.begin(), verts.end(), std::greater<index_t>());
+        index_t idx = 0;
+        for (std::size_t i = 0; i < k; ++i) idx += codec_.binomial(verts[i], index_t(k - i));
+        return idx;
+    }
 };
 
 }  // namespace toposcope

@@ -12,8 +12,7 @@
 // edge's class in H1 of the complex so far, and each alive class's cocycle.
 //
 // Every triangle has the diameter of its youngest edge x, and is handled
-// right after x, in decreasing order of its third vertex w (decreasing
-// triangle index, as the cohomology engine orders equal diameters). Only
+// right after x (in any order among them: they share one diameter). Only
 // *active* edges (a non-empty class) contribute to b, and they are few: the
 // supports of the alive cocycles. So the triangles at x are of two kinds:
 // - one of the other two edges is active: found from the active edges at u
@@ -24,9 +23,9 @@
 // Most edges are born and die at once by that second kind (the apparent
 // pairs), touching no table.
 //
-// Z/2 only; no cocycles are reported. Critical simplices are those of this
+// Z/2 only; no cocycles are reported. Death simplices are those of this
 // order, which differs from the cohomology engine's only among simplices of
-// equal diameter; the bars' values are the same.
+// equal diameter; the bars and their birth simplices are the same.
 #pragma once
 
 #include <algorithm>
@@ -46,20 +45,17 @@
 namespace toposcope {
 
 template <class value_t>
-class forward_h1 {
+class forward_h1 : public forward_sweep_base<value_t> {
+    using base = forward_sweep_base<value_t>;
+    using base::codec_, base::n_, base::threads_, base::check_interrupt_, base::adjacency_, base::edges_,
+        base::edge_index, base::triangle_index, base::tetrahedron_index, base::none;
+    using rank_t = typename base::rank_t;
+
 public:
-    using rank_t = std::uint32_t;
-    static constexpr rank_t none = ~rank_t(0);
-
     template <class Matrix>   // dense or sparse
-    forward_h1(const Matrix& dist, value_t threshold, const simplex_codec& codec,
-               int n_threads, std::function<void()> check_interrupt = {})
-        : codec_(codec), n_(dist.size()), check_interrupt_(std::move(check_interrupt)),
-          adjacency_(dist.size()), threads_(n_threads) {
-        edges_ = sorted_edges(dist, threshold, n_threads);
-    }
-
-    index_t num_edges() const { return static_cast<index_t>(edges_.size()); }
+    forward_h1(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
+               std::function<void()> check_interrupt = {})
+        : base(dist, threshold, codec, n_threads, std::move(check_interrupt)) {}
 
     // Sweeps all edges; appends the H1 bars (positive persistence) to out,
     // and returns the minimum spanning forest (Kruskal's, in the same order:
@@ -67,8 +63,10 @@ public:
     spanning_forest<value_t> run(diagram<value_t>& out, reduction_stats& stats) {
         registry_.assign(n_, {});
         classes_.classes().resize(edges_.size());
+        stamp_.assign(n_, 0);
+        slot_of_.assign(n_, 0);
         out_ = &out;
-        edge_lookahead<value_t> ahead(edges_, n_, threads_ > 1);
+        edge_lookahead<value_t> ahead(edges_, codec_, threads_ > 1);
         for (rank_t x = 0; x < edges_.size(); ++x) {
             if ((x & 0xffff) == 0 && check_interrupt_) check_interrupt_();
             const auto& e = edges_[x];
@@ -87,15 +85,6 @@ public:
     }
 
 private:
-
-    index_t edge_index(rank_t r) const { return codec_.edge_index(edges_[r].u, edges_[r].v); }
-    index_t triangle_index(index_t a, index_t b, index_t c) const {
-        if (a < b) std::swap(a, b);
-        if (b < c) std::swap(b, c);
-        if (a < b) std::swap(a, b);
-        return codec_.binomial(a, 3) + codec_.binomial(b, 2) + c;
-    }
-
     // Largest w with edges (u, w) and (v, w) both in the graph so far and
     // not stamped as a candidate; -1 if none.
     index_t top_common_neighbor(index_t u, index_t v) const {
@@ -137,7 +126,6 @@ private:
     void add_edge(rank_t x, bool has_triangle) {
         const index_t u = edges_[x].u, v = edges_[x].v;
         // Triangles at x with another active edge, one per third vertex w.
-        if (stamp_.empty()) { stamp_.assign(n_, 0); slot_of_.assign(n_, 0); }
         ++stamp_value_;
         triangles_.clear();
         for (const auto& a : registry_[u])
@@ -174,12 +162,6 @@ private:
     struct neighbor { std::uint32_t other; rank_t rank, slot; };   // an active edge and its class
     struct triangle { std::uint32_t w; rank_t first, second; };   // class slots of active (u, w) / (v, w)
 
-    const simplex_codec& codec_;
-    index_t n_;
-    std::function<void()> check_interrupt_;
-    std::vector<sweep_edge<value_t>> edges_;
-    adjacency_bits adjacency_;                   // the graph of the edges swept so far
-    int threads_;
     std::vector<std::vector<neighbor>> registry_; // active edges at each vertex
     class_annotation<dense_cell_index> classes_;
     std::vector<triangle> triangles_;

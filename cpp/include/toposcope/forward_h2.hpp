@@ -36,26 +36,23 @@
 namespace toposcope {
 
 template <class value_t>
-class forward_h2 {
+class forward_h2 : public forward_sweep_base<value_t> {
+    using base = forward_sweep_base<value_t>;
+    using base::codec_, base::n_, base::threads_, base::check_interrupt_, base::adjacency_, base::edges_,
+        base::edge_index, base::triangle_index, base::tetrahedron_index, base::none;
+    using rank_t = typename base::rank_t;
+
 public:
-    using rank_t = std::uint32_t;
-    static constexpr rank_t none = ~rank_t(0);
-
     template <class Matrix>   // dense or sparse
-    forward_h2(const Matrix& dist, value_t threshold, const simplex_codec& codec,
-               int n_threads, std::function<void()> check_interrupt = {})
-        : codec_(codec), n_(dist.size()), check_interrupt_(std::move(check_interrupt)), adjacency_(dist.size()) {
-        edges_ = sorted_edges(dist, threshold, n_threads);
-    }
-
-    index_t num_edges() const { return static_cast<index_t>(edges_.size()); }
+    forward_h2(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
+               std::function<void()> check_interrupt = {})
+        : base(dist, threshold, codec, n_threads, std::move(check_interrupt)) {}
 
     // Sweeps all edges and triangles; appends the bars of H1 and H2 to h1 and
     // h2 and returns the minimum spanning forest (Kruskal's) for H0.
     spanning_forest<value_t> run(diagram<value_t>& h1, diagram<value_t>& h2, reduction_stats& s1,
                                  reduction_stats& s2) {
-        spanning_forest<value_t> forest;
-        union_find components(n_);
+        edge_lookahead<value_t> ahead(edges_, codec_, threads_ > 1);   // the forest edges
         edge_rank_.assign(std::size_t(n_) * n_, none);
         registry_.assign(edges_.size(), {});
         edges1_.classes().resize(edges_.size());
@@ -66,11 +63,7 @@ public:
         for (rank_t x = 0; x < edges_.size(); ++x) {
             if ((x & 0x3fff) == 0 && check_interrupt_) check_interrupt_();
             const auto& e = edges_[x];
-            const index_t a = components.find(e.u), b = components.find(e.v);
-            if (a != b) {
-                components.link(a, b);
-                forest.edges.push_back({e.diameter, edge_index(x)});
-            } else {
+            if (ahead.flags(x) & ahead.closes_cycle) {   // an H1 birth (else a forest edge)
                 ++s1.columns;
                 edges1_.born(x);
             }
@@ -87,7 +80,7 @@ public:
         });
         s1.additions = edges1_.kills();
         s2.additions = triangles2_.kills();
-        return forest;
+        return ahead.take_forest();
     }
 
 private:
@@ -95,24 +88,8 @@ private:
     struct registered { std::uint32_t z; cell_slot slot; };      // an active triangle: edge + z
     struct tetrahedron { std::uint32_t z; cell_slot facets[3]; };
 
-    index_t edge_index(rank_t r) const { return codec_.edge_index(edges_[r].u, edges_[r].v); }
     rank_t rank_of(index_t a, index_t b) const { return edge_rank_[std::size_t(a) * n_ + b]; }
-    static void sort3(index_t& a, index_t& b, index_t& c) {
-        if (a < b) std::swap(a, b);
-        if (b < c) std::swap(b, c);
-        if (a < b) std::swap(a, b);
-    }
-    index_t triangle_index(const triangle_meta& t) const {
-        index_t a = t.u, b = t.v, c = t.w;
-        sort3(a, b, c);
-        return codec_.binomial(a, 3) + codec_.binomial(b, 2) + c;
-    }
-    index_t tetrahedron_index(index_t a, index_t b, index_t c, index_t d) const {
-        sort3(a, b, c);
-        if (c < d) std::swap(c, d);
-        sort3(a, b, c);
-        return codec_.binomial(a, 4) + codec_.binomial(b, 3) + codec_.binomial(c, 2) + d;
-    }
+    index_t triangle_index(const triangle_meta& t) const { return triangle_index(t.u, t.v, t.w); }
 
     // The triangles whose youngest edge is x, in decreasing order of w.
     void sweep_triangles(rank_t x, reduction_stats& s2) {
@@ -132,7 +109,7 @@ private:
                     const rank_t j = rank_t(edges1_.kill(b_, [](cell_id, cell_slot) {}));
                     if (edges_[j].diameter < diameter)
                         h1_->bars.push_back({edges_[j].diameter, diameter, edge_index(j),
-                                             triangle_index({std::uint32_t(u), std::uint32_t(v), std::uint32_t(w), x})});
+                                             triangle_index(u, v, w)});
                     continue;
                 }
                 ++s2.columns;
@@ -190,7 +167,7 @@ private:
         const value_t diameter = edges_[m.x].diameter;
         for (const auto& tet : tetrahedra_) {
             const cell_slot parts[4] = {triangles2_.slot(t), tet.facets[0], tet.facets[1], tet.facets[2]};
-            if (!sum4(parts)) continue;
+            if (!triangles2_.sum(parts, 4, b_)) continue;
             const cell_id j = b_.back();
             const triangle_meta born = meta_[triangles2_.slot(j)];
             triangles2_.kill(b_, [&](cell_id z, cell_slot s) { if (z != current_) unregister(meta_[s], s); });
@@ -207,11 +184,6 @@ private:
         }
     }
 
-    bool sum4(const cell_slot* parts) {
-        // class_annotation::sum takes up to four slots.
-        return triangles2_.sum(parts, 4, b_);
-    }
-
     void unregister(const triangle_meta& m, cell_slot s) {
         const rank_t at[3] = {m.x, rank_of(m.u, m.w), rank_of(m.v, m.w)};
         for (rank_t e : at) {
@@ -221,11 +193,6 @@ private:
         }
     }
 
-    const simplex_codec& codec_;
-    index_t n_;
-    std::function<void()> check_interrupt_;
-    adjacency_bits adjacency_;                        // the graph of the edges swept so far
-    std::vector<sweep_edge<value_t>> edges_;
     std::vector<rank_t> edge_rank_;                   // n x n: rank of each swept edge
     class_annotation<dense_cell_index> edges1_;       // edge classes in H1
     class_annotation<sparse_cell_index> triangles2_;  // triangle classes in H2

@@ -35,16 +35,20 @@ struct rips_options {
 };
 
 // Whether H1 or H1-H2 run a forward sweep (forward_h1.hpp, forward_h2.hpp)
-// rather than cohomology: over Z/2, without cocycles, on a dense matrix with
-// at most opt.forward_max_edges edges up to the threshold (a sparse one too:
-// scipy.sparse graphs and approximate filtrations). It then also takes
-// the place of the edge collapse and of sparse neighbourhoods, which it beats
+// rather than cohomology: over Z/2, without cocycles, on a graph (dense or
+// sparse: scipy.sparse input, approximate filtrations) with at most
+// opt.forward_max_edges edges up to the threshold. It then also takes the
+// place of the edge collapse and of sparse neighbourhoods, which it beats
 // 2-60x on every H2 input measured (benchmarks/NOTES.md, fifth session).
 // The sweeps also keep two bit rows per vertex (n^2/4 bytes) and, for H2, an
 // n x n array of edge ranks: n is capped at 16,384 for H1 and 4,096 for H2.
+// eligible() is everything but the edge count, which takes a pass to know.
+inline bool forward_sweep_eligible(const rips_options& opt, index_t n) {
+    return opt.max_dim >= 1 && opt.max_dim <= 2 && opt.modulus == 2 && !opt.cocycles && opt.forward_max_edges > 0 &&
+           n <= (opt.max_dim == 1 ? 16384 : 4096);
+}
 inline bool forward_sweep_applies(const rips_options& opt, index_t edges, index_t n) {
-    return opt.max_dim >= 1 && opt.max_dim <= 2 && opt.modulus == 2 && !opt.cocycles && edges <= opt.forward_max_edges &&
-           opt.forward_max_edges > 0 && n <= (opt.max_dim == 1 ? 16384 : 4096);
+    return forward_sweep_eligible(opt, n) && edges <= opt.forward_max_edges;
 }
 
 // Edges up to the threshold.
@@ -121,15 +125,48 @@ result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename ri
     return finish(sparse_distance_matrix<value_t>(n, rows, cols, values, std::move(births)));
 }
 
+// H0-H1 or H0-H2 by a forward sweep (forward_sweep_applies).
+template <class Matrix>
+result_for<Matrix> compute_forward_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
+                                               const rips_options& opt) {
+    using value_t = typename rips_filtration<Matrix>::value_t;
+    const simplex_codec codec(dist.size(), opt.max_dim + 1);
+    persistence_result<value_t> result;
+    result.threshold = threshold;
+    result.diagrams.resize(opt.max_dim + 1);
+    result.stats.resize(opt.max_dim + 1);
+    const int threads = resolve_threads(opt.n_threads);
+    spanning_forest<value_t> forest;
+    if (opt.max_dim == 1) {
+        forward_h1<value_t> sweep(dist, threshold, codec, threads, opt.check_interrupt);
+        forest = sweep.run(result.diagrams[1], result.stats[1]);
+        result.num_edges = sweep.num_edges();
+    } else {
+        forward_h2<value_t> sweep(dist, threshold, codec, threads, opt.check_interrupt);
+        forest = sweep.run(result.diagrams[1], result.diagrams[2], result.stats[1], result.stats[2]);
+        result.num_edges = sweep.num_edges();
+    }
+    // Bars in the cohomology engine's order (its columns': birth simplices
+    // in reverse filtration order), so that callers see one order.
+    for (index_t d = 1; d <= opt.max_dim; ++d)
+        std::sort(result.diagrams[d].bars.begin(), result.diagrams[d].bars.end(),
+                  [](const bar<value_t>& a, const bar<value_t>& b) {
+                      return a.birth > b.birth || (a.birth == b.birth && a.birth_simplex < b.birth_simplex);
+                  });
+    zero_dim_pairs(dist, forest, codec, result.diagrams[0]);
+    result.stats[0].columns = dist.size();
+    result.forward_sweep = true;
+    return result;
+}
+
 template <class Matrix>
 result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
                                        const rips_options& opt) {
     using value_t = typename rips_filtration<Matrix>::value_t;
-    if (opt.collapse && opt.forward_max_edges > 0 && forward_sweep_applies(opt, count_edges(dist, threshold), dist.size())) {
-        rips_options direct = opt;
-        direct.collapse = false;
-        return compute_persistence(dist, threshold, direct);
-    }
+    // Long-lived classes cost cohomology many additions and the forward
+    // sweeps little; where a sweep applies it also replaces the collapse.
+    if (forward_sweep_eligible(opt, dist.size()) && count_edges(dist, threshold) <= opt.forward_max_edges)
+        return compute_forward_persistence(dist, threshold, opt);
     if (opt.collapse) return compute_collapsed_persistence(dist, threshold, opt);
     const prime_field field(opt.modulus);
     rips_filtration<Matrix> filt(dist, opt.max_dim, threshold, field);
@@ -138,34 +175,6 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
     result.diagrams.resize(opt.max_dim + 1);
     result.stats.resize(opt.max_dim + 1);
 
-    {
-        // Long-lived classes cost cohomology many additions and the forward
-        // sweeps little (forward_h1.hpp, forward_h2.hpp).
-        if (opt.forward_max_edges > 0 && forward_sweep_applies(opt, count_edges(dist, threshold), dist.size())) {
-            const int threads = resolve_threads(opt.n_threads);
-            spanning_forest<value_t> forest;
-            if (opt.max_dim == 1) {
-                forward_h1<value_t> sweep(dist, threshold, filt.codec(), threads, opt.check_interrupt);
-                forest = sweep.run(result.diagrams[1], result.stats[1]);
-                result.num_edges = sweep.num_edges();
-            } else {
-                forward_h2<value_t> sweep(dist, threshold, filt.codec(), threads, opt.check_interrupt);
-                forest = sweep.run(result.diagrams[1], result.diagrams[2], result.stats[1], result.stats[2]);
-                result.num_edges = sweep.num_edges();
-            }
-            // Bars in the cohomology engine's order (its columns': birth simplices
-            // in reverse filtration order), so that callers see one order.
-            for (index_t d = 1; d <= opt.max_dim; ++d)
-                std::sort(result.diagrams[d].bars.begin(), result.diagrams[d].bars.end(),
-                          [](const bar<value_t>& a, const bar<value_t>& b) {
-                              return a.birth > b.birth || (a.birth == b.birth && a.birth_simplex < b.birth_simplex);
-                          });
-            zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
-            result.stats[0].columns = dist.size();
-            result.forward_sweep = true;
-            return result;
-        }
-    }
     {
         auto forest = minimum_spanning_forest(dist, threshold, filt.codec());
         zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
