@@ -157,3 +157,11 @@ def test_bad_arguments():
         ts.approximate_rips(X, None)
     with pytest.raises(MemoryError, match="edges"):
         ts.approximate_rips(X, 0.1, max_edges=10)
+
+
+def test_result_says_which_engine_ran():
+    """The approximate result carries the engine of the computation under it:
+    the forward sweep over Z/2, cohomology over Z/3."""
+    X = np.random.default_rng(21).normal(size=(300, 3))
+    assert ts.rips(X, approximate=0.5, n_perm=150).engine == "forward"
+    assert ts.rips(X, approximate=0.5, n_perm=150, coeff=3).engine == "cohomology"

@@ -121,7 +121,7 @@ def _from_core(raw: dict, coeff: int, cocycles: bool) -> RipsResult:
         n_points=int(raw["n_vertices"]),
         coeff=coeff,
         stats=list(raw["stats"]),
-        engine=str(raw.get("engine", "cohomology")),
+        engine=str(raw["engine"]),
     )
 
 

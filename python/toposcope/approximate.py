@@ -296,6 +296,7 @@ def approximate_rips(
         n_points=res.n_points,
         coeff=res.coeff,
         stats=res.stats,
+        engine=res.engine,
         epsilon=eps,
         idx_perm=order,
         r_cover=r_cover,
