@@ -135,8 +135,9 @@ private:
         return -1;
     }
 
-    // Tetrahedra t + z with another active facet; the facet across from the
-    // vertex `across` is the one registered at the edge `at`.
+    // Tetrahedra t + z with another active facet: the active triangles
+    // registered at the edge `at` whose third vertex z lies above w and meets
+    // `need` (t's vertex off that edge); their slot fills facets[facet].
     void collect(rank_t at, index_t need, index_t w, int facet) {
         for (const auto& r : registry_[at]) {
             if (r.z <= w || !adjacency_.has(need, r.z)) continue;
