@@ -206,14 +206,21 @@ public:
     using rank_t = std::uint32_t;   // an edge's position in the sweep
     static constexpr rank_t none = ~rank_t(0);
 
+    template <class Matrix>   // dense or sparse
+    forward_sweep_base(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
+                       std::function<void()> check_interrupt = {})
+        : codec_(codec), n_(dist.size()), threads_(n_threads), check_interrupt_(std::move(check_interrupt)),
+          adjacency_(dist.size()), edges_(sorted_edges(dist, threshold, n_threads)) {}
+
     index_t num_edges() const { return static_cast<index_t>(edges_.size()); }
 
 protected:
-    template <class Matrix>   // dense or sparse
-    forward_sweep_base(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
-                       std::function<void()> check_interrupt)
-        : codec_(codec), n_(dist.size()), threads_(n_threads), check_interrupt_(std::move(check_interrupt)),
-          adjacency_(dist.size()), edges_(sorted_edges(dist, threshold, n_threads)) {}
+    // The forest edges and the flags of every edge, on a second thread if any.
+    edge_lookahead<value_t> lookahead() const { return edge_lookahead<value_t>(edges_, codec_, threads_ > 1); }
+    // Lets Ctrl-C through every `period` edges (a power of two).
+    void poll(rank_t x, rank_t period) const {
+        if ((x & (period - 1)) == 0 && check_interrupt_) check_interrupt_();
+    }
 
     index_t edge_index(rank_t r) const { return codec_.edge_index(edges_[r].u, edges_[r].v); }
     // The codes of the simplices on these (distinct) vertices, in any order.

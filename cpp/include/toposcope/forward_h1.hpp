@@ -29,7 +29,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -47,15 +46,11 @@ namespace toposcope {
 template <class value_t>
 class forward_h1 : public forward_sweep_base<value_t> {
     using base = forward_sweep_base<value_t>;
-    using base::codec_, base::n_, base::threads_, base::check_interrupt_, base::adjacency_, base::edges_,
-        base::edge_index, base::triangle_index, base::tetrahedron_index, base::none;
+    using base::n_, base::adjacency_, base::edges_, base::edge_index, base::triangle_index, base::none;
     using rank_t = typename base::rank_t;
 
 public:
-    template <class Matrix>   // dense or sparse
-    forward_h1(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
-               std::function<void()> check_interrupt = {})
-        : base(dist, threshold, codec, n_threads, std::move(check_interrupt)) {}
+    using base::base;   // (matrix, threshold, codec, n_threads, check_interrupt)
 
     // Sweeps all edges; appends the H1 bars (positive persistence) to out,
     // and returns the minimum spanning forest (Kruskal's, in the same order:
@@ -66,9 +61,9 @@ public:
         stamp_.assign(n_, 0);
         slot_of_.assign(n_, 0);
         out_ = &out;
-        edge_lookahead<value_t> ahead(edges_, codec_, threads_ > 1);
+        auto ahead = this->lookahead();
         for (rank_t x = 0; x < edges_.size(); ++x) {
-            if ((x & 0xffff) == 0 && check_interrupt_) check_interrupt_();
+            this->poll(x, 0x10000);
             const auto& e = edges_[x];
             const std::uint8_t flags = ahead.flags(x);
             if (flags & ahead.closes_cycle) {   // an H1 birth (else a forest edge)

@@ -38,21 +38,18 @@ namespace toposcope {
 template <class value_t>
 class forward_h2 : public forward_sweep_base<value_t> {
     using base = forward_sweep_base<value_t>;
-    using base::codec_, base::n_, base::threads_, base::check_interrupt_, base::adjacency_, base::edges_,
-        base::edge_index, base::triangle_index, base::tetrahedron_index, base::none;
+    using base::n_, base::adjacency_, base::edges_, base::edge_index, base::triangle_index,
+        base::tetrahedron_index, base::none;
     using rank_t = typename base::rank_t;
 
 public:
-    template <class Matrix>   // dense or sparse
-    forward_h2(const Matrix& dist, value_t threshold, const simplex_codec& codec, int n_threads,
-               std::function<void()> check_interrupt = {})
-        : base(dist, threshold, codec, n_threads, std::move(check_interrupt)) {}
+    using base::base;   // (matrix, threshold, codec, n_threads, check_interrupt)
 
     // Sweeps all edges and triangles; appends the bars of H1 and H2 to h1 and
     // h2 and returns the minimum spanning forest (Kruskal's) for H0.
     spanning_forest<value_t> run(diagram<value_t>& h1, diagram<value_t>& h2, reduction_stats& s1,
                                  reduction_stats& s2) {
-        edge_lookahead<value_t> ahead(edges_, codec_, threads_ > 1);   // the forest edges
+        auto ahead = this->lookahead();   // the forest edges
         edge_rank_.assign(std::size_t(n_) * n_, none);
         registry_.assign(edges_.size(), {});
         edges1_.classes().resize(edges_.size());
@@ -61,7 +58,7 @@ public:
         h1_ = &h1;
         h2_ = &h2;
         for (rank_t x = 0; x < edges_.size(); ++x) {
-            if ((x & 0x3fff) == 0 && check_interrupt_) check_interrupt_();
+            this->poll(x, 0x4000);
             const auto& e = edges_[x];
             if (ahead.flags(x) & ahead.closes_cycle) {   // an H1 birth (else a forest edge)
                 ++s1.columns;
