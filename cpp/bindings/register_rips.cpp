@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "toposcope/radius_graph.hpp"
 #include "toposcope/rips.hpp"
 
 namespace toposcope_bindings {
@@ -174,6 +175,43 @@ py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, 
     return run_dense(std::move(dm), threshold, opt, sparse_below);
 }
 
+// A thresholded point cloud as the graph of its pairs within the threshold
+// (radius_graph.hpp): memory follows the edges, not n^2.
+template <class value_t>
+py::dict rips_radius(carray<value_t> points, index_t maxdim, double threshold, long coeff, bool cocycles,
+                     int n_threads, bool collapse, index_t forward_max_edges) {
+    rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse, forward_max_edges);
+    if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
+    if (!(threshold >= 0) || !std::isfinite(threshold)) throw std::invalid_argument("the radius graph needs a finite threshold");
+    const index_t n = points.shape(0), d = points.shape(1);
+    simplex_codec codec(n, maxdim + 1);
+    persistence_result<value_t> res;
+    {
+        py::gil_scoped_release release;
+        const value_t thr = static_cast<value_t>(threshold);
+        sparse_distance_matrix<value_t> dist = [&] {
+            edge_list<value_t> edges = points_within(points.data(), n, d, thr, n_threads);
+            return sparse_distance_matrix<value_t>(n, edges.rows, edges.cols, edges.values);
+        }();
+        res = compute_persistence(dist, thr, opt);
+    }
+    return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
+}
+
+template <class value_t>
+py::tuple radius_edges(carray<value_t> points, double radius, int n_threads) {
+    if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
+    edge_list<value_t> edges;
+    {
+        py::gil_scoped_release release;
+        edges = points_within(points.data(), points.shape(0), points.shape(1), static_cast<value_t>(radius), n_threads);
+    }
+    const py::ssize_t m = static_cast<py::ssize_t>(edges.rows.size());
+    std::vector<std::int64_t> rows(edges.rows.begin(), edges.rows.end()), cols(edges.cols.begin(), edges.cols.end());
+    return py::make_tuple(to_numpy(std::move(rows), {m}), to_numpy(std::move(cols), {m}),
+                          to_numpy(std::move(edges.values), {m}));
+}
+
 template <class value_t>
 py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> cols, carray<value_t> values,
                      py::object births, index_t maxdim, double threshold, long coeff, bool cocycles,
@@ -243,6 +281,18 @@ void register_rips(py::module_& m) {
           py::arg("values").noconvert(), py::arg("births"), py::arg("maxdim"), py::arg("threshold"),
           py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"),
           py::arg("forward_max_edges"));
+    const char* doc_radius = "Persistence of a point cloud's graph of pairs within a finite threshold (no n x n matrix).";
+    m.def("rips_radius", &rips_radius<float>, doc_radius, py::arg("points").noconvert(), py::arg("maxdim"),
+          py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"),
+          py::arg("forward_max_edges"));
+    m.def("rips_radius", &rips_radius<double>, doc_radius, py::arg("points").noconvert(), py::arg("maxdim"),
+          py::arg("threshold"), py::arg("coeff"), py::arg("cocycles"), py::arg("n_threads"), py::arg("collapse"),
+          py::arg("forward_max_edges"));
+    const char* doc_edges = "Pairs i < j of points within a radius and their distances: (rows, cols, values).";
+    m.def("radius_edges", &radius_edges<float>, doc_edges, py::arg("points").noconvert(), py::arg("radius"),
+          py::arg("n_threads"));
+    m.def("radius_edges", &radius_edges<double>, doc_edges, py::arg("points").noconvert(), py::arg("radius"),
+          py::arg("n_threads"));
     m.def("enclosing_radius", &enclosing<float>, py::arg("dist").noconvert());
     m.def("enclosing_radius", &enclosing<double>, py::arg("dist").noconvert());
     m.def("is_prime", [](long p) { return is_prime(p); }, py::arg("p"));

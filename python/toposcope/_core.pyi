@@ -146,6 +146,40 @@ def rips_sparse(
     forward_max_edges: _Int,
 ) -> _RawResult: ...
 @overload
+def rips_radius(
+    points: _Float32Array,
+    maxdim: _Int,
+    threshold: _Float,
+    coeff: _Int,
+    cocycles: bool,
+    n_threads: _Int,
+    collapse: bool,
+    forward_max_edges: _Int,
+) -> _RawResult:
+    """Persistence of a point cloud's graph of pairs within a finite threshold (no n x n matrix)."""
+
+@overload
+def rips_radius(
+    points: _Float64Array,
+    maxdim: _Int,
+    threshold: _Float,
+    coeff: _Int,
+    cocycles: bool,
+    n_threads: _Int,
+    collapse: bool,
+    forward_max_edges: _Int,
+) -> _RawResult: ...
+@overload
+def radius_edges(
+    points: _Float32Array, radius: _Float, n_threads: _Int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], _Float32Array]:
+    """Pairs i < j of points within a radius and their distances: (rows, cols, values)."""
+
+@overload
+def radius_edges(
+    points: _Float64Array, radius: _Float, n_threads: _Int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], _Float64Array]: ...
+@overload
 def enclosing_radius(dist: _Float32Array) -> float:
     """Enclosing radius of a square distance matrix: the smallest over i of max_j d(i, j)."""
 

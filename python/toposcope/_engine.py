@@ -7,6 +7,7 @@ in float64 (as gudhi does).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Union
 
@@ -40,6 +41,33 @@ SPARSE_BELOW = 0.5
 # 0 turns the sweep off.
 FORWARD_MAX_EDGES = 5_000_000
 
+# Point clouds with a finite threshold that keeps less than SPARSE_BELOW of
+# the pairs (estimated from a sample) are run on the graph of the pairs within
+# it (cpp/include/toposcope/radius_graph.hpp): memory follows the edges
+# (about this many bytes each, building and holding the graph), not n^2.
+BYTES_PER_GRAPH_EDGE = 80
+_PAIR_SAMPLE = 4096
+
+
+def _kept_fraction(P: np.ndarray, threshold: float) -> float:
+    """Fraction of the pairs of points within ``threshold``, estimated from a
+    fixed sample of pairs (all of them for small clouds), with some slack."""
+    n = P.shape[0]
+    if n < 2:
+        return 0.0
+    total = n * (n - 1) // 2
+    if total <= _PAIR_SAMPLE:
+        i, j = np.triu_indices(n, 1)
+    else:
+        rng = np.random.default_rng(0)
+        i = rng.integers(0, n, _PAIR_SAMPLE)
+        j = rng.integers(0, n - 1, _PAIR_SAMPLE)
+        j = j + (j >= i)
+    d = np.sqrt(((P[i].astype(np.float64) - P[j].astype(np.float64)) ** 2).sum(axis=1))
+    kept = float(np.mean(d <= threshold))
+    return kept if total <= _PAIR_SAMPLE else min(1.0, kept + 3 * math.sqrt(max(kept, 1e-3) / _PAIR_SAMPLE))
+
+
 _SCIPY_METRICS = {
     "manhattan": "cityblock",
     "l1": "cityblock",
@@ -71,8 +99,9 @@ class RipsResult:
         arrays: the d+1 vertices of each simplex, then the cocycle's value in
         Z/p. Empty lists unless requested; dimension 0 is always empty.
     num_edges : number of edges in the filtration (at most the threshold).
-    threshold : the threshold used (the enclosing radius when none was given
-        for dense input: no bar changes beyond it).
+    threshold : the threshold used (for dense input, the enclosing radius when
+        none was given or when it is smaller: no bar changes beyond it; a point
+        cloud run on its graph of pairs within the threshold keeps the threshold).
     stats : per dimension counts of columns, apparent/emergent pairs, cleared
         columns and column additions (for the forward sweep: births swept and
         classes killed).
@@ -291,8 +320,18 @@ def rips(
     # The square matrix, plus (for H1 and above) each vertex's neighbours sorted
     # by distance, 4 bytes a pair, which the reduction reads its cofacets from.
     per_pair = dt.itemsize + (4 if maxdim >= 1 else 0)
+    euclidean = isinstance(metric, str) and metric in ("euclidean", "l2")
+    if euclidean and math.isfinite(threshold):
+        P = np.ascontiguousarray(X, dtype=dt)
+        V.check_finite(P, "the point cloud")
+        kept = _kept_fraction(P, threshold)
+        if kept < SPARSE_BELOW or n * n * per_pair * 1.1 > V.available_memory():
+            # Only the pairs within the threshold, never the n x n matrix.
+            V.check_memory(kept * n * (n - 1) / 2 * BYTES_PER_GRAPH_EDGE, f"the graph of {n} points within {threshold}")
+            raw = _core.rips_radius(P, maxdim, threshold, coeff, cocycles, n_threads, collapse, FORWARD_MAX_EDGES)
+            return _from_core(raw, coeff, cocycles)
     V.check_memory(n * n * per_pair * 1.1, f"the distance matrix of {n} points")
-    if metric in ("euclidean", "l2"):
+    if euclidean:
         P = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")
         raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse,
