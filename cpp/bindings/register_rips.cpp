@@ -189,11 +189,7 @@ py::dict rips_radius(carray<value_t> points, index_t maxdim, double threshold, l
     {
         py::gil_scoped_release release;
         const value_t thr = static_cast<value_t>(threshold);
-        sparse_distance_matrix<value_t> dist = [&] {
-            edge_list<value_t> edges = points_within(points.data(), n, d, thr, n_threads);
-            return sparse_distance_matrix<value_t>(n, edges.rows, edges.cols, edges.values);
-        }();
-        res = compute_persistence(dist, thr, opt);
+        res = compute_graph_persistence(n, points_within(points.data(), n, d, thr, n_threads), thr, opt);
     }
     return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
 }
@@ -201,15 +197,17 @@ py::dict rips_radius(carray<value_t> points, index_t maxdim, double threshold, l
 template <class value_t>
 py::tuple radius_edges(carray<value_t> points, double radius, int n_threads) {
     if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
-    edge_list<value_t> edges;
+    std::vector<filtered_edge<value_t>> edges;
     {
         py::gil_scoped_release release;
         edges = points_within(points.data(), points.shape(0), points.shape(1), static_cast<value_t>(radius), n_threads);
     }
-    const py::ssize_t m = static_cast<py::ssize_t>(edges.rows.size());
-    std::vector<std::int64_t> rows(edges.rows.begin(), edges.rows.end()), cols(edges.cols.begin(), edges.cols.end());
+    const py::ssize_t m = static_cast<py::ssize_t>(edges.size());
+    std::vector<std::int64_t> rows(m), cols(m);
+    std::vector<value_t> values(m);
+    for (py::ssize_t e = 0; e < m; ++e) { rows[e] = edges[e].u; cols[e] = edges[e].v; values[e] = edges[e].value; }
     return py::make_tuple(to_numpy(std::move(rows), {m}), to_numpy(std::move(cols), {m}),
-                          to_numpy(std::move(edges.values), {m}));
+                          to_numpy(std::move(values), {m}));
 }
 
 template <class value_t>

@@ -76,32 +76,11 @@ public:
     sparse_distance_matrix(index_t n, const std::vector<index_t>& rows, const std::vector<index_t>& cols,
                            const std::vector<value_t>& values, std::vector<value_t> births = {})
         : n_(n), births_(std::move(births)) {
-        std::vector<index_t> degree(n + 1, 0);
-        for (std::size_t e = 0; e < rows.size(); ++e)
-            if (rows[e] != cols[e]) { ++degree[rows[e] + 1]; ++degree[cols[e] + 1]; }
-        offsets_.assign(n + 1, 0);
-        for (index_t i = 0; i < n; ++i) offsets_[i + 1] = offsets_[i] + degree[i + 1];
-        neighbors_.resize(offsets_[n]);
-        std::vector<index_t> fill(offsets_.begin(), offsets_.end() - 1);
-        for (std::size_t e = 0; e < rows.size(); ++e) {
-            if (rows[e] == cols[e]) continue;
-            neighbors_[fill[rows[e]]++] = {static_cast<vertex_t>(cols[e]), values[e]};
-            neighbors_[fill[cols[e]]++] = {static_cast<vertex_t>(rows[e]), values[e]};
-        }
-        // Sort each row and drop repeated neighbours.
-        index_t out = 0;
-        std::vector<index_t> new_offsets(n + 1, 0);
-        for (index_t i = 0; i < n; ++i) {
-            auto first = neighbors_.begin() + offsets_[i], last = neighbors_.begin() + offsets_[i + 1];
-            std::stable_sort(first, last, [](const neighbor& a, const neighbor& b) { return a.vertex < b.vertex; });
-            new_offsets[i] = out;
-            for (auto it = first; it != last; ++it)
-                if (it == first || it->vertex != (it - 1)->vertex) neighbors_[out++] = *it;
-        }
-        new_offsets[n] = out;
-        neighbors_.resize(out);
-        neighbors_.shrink_to_fit();
-        offsets_ = std::move(new_offsets);
+        build(rows.size(), [&](std::size_t e) { return filtered_edge<value_t>{rows[e], cols[e], values[e]}; });
+    }
+    sparse_distance_matrix(index_t n, const std::vector<filtered_edge<value_t>>& edges, std::vector<value_t> births = {})
+        : n_(n), births_(std::move(births)) {
+        build(edges.size(), [&](std::size_t e) { return edges[e]; });
     }
 
     index_t size() const { return n_; }
@@ -120,6 +99,39 @@ public:
     bool has_births() const { return !births_.empty(); }
 
 private:
+    template <class Edge>
+    void build(std::size_t m, Edge&& edge) {
+        std::vector<index_t> degree(n_ + 1, 0);
+        for (std::size_t e = 0; e < m; ++e) {
+            const filtered_edge<value_t> x = edge(e);
+            if (x.u != x.v) { ++degree[x.u + 1]; ++degree[x.v + 1]; }
+        }
+        offsets_.assign(n_ + 1, 0);
+        for (index_t i = 0; i < n_; ++i) offsets_[i + 1] = offsets_[i] + degree[i + 1];
+        neighbors_.resize(offsets_[n_]);
+        std::vector<index_t> fill(offsets_.begin(), offsets_.end() - 1);
+        for (std::size_t e = 0; e < m; ++e) {
+            const filtered_edge<value_t> x = edge(e);
+            if (x.u == x.v) continue;
+            neighbors_[fill[x.u]++] = {static_cast<vertex_t>(x.v), x.value};
+            neighbors_[fill[x.v]++] = {static_cast<vertex_t>(x.u), x.value};
+        }
+        // Sort each row and drop repeated neighbours.
+        index_t out = 0;
+        std::vector<index_t> new_offsets(n_ + 1, 0);
+        for (index_t i = 0; i < n_; ++i) {
+            auto first = neighbors_.begin() + offsets_[i], last = neighbors_.begin() + offsets_[i + 1];
+            std::stable_sort(first, last, [](const neighbor& a, const neighbor& b) { return a.vertex < b.vertex; });
+            new_offsets[i] = out;
+            for (auto it = first; it != last; ++it)
+                if (it == first || it->vertex != (it - 1)->vertex) neighbors_[out++] = *it;
+        }
+        new_offsets[n_] = out;
+        neighbors_.resize(out);
+        neighbors_.shrink_to_fit();
+        offsets_ = std::move(new_offsets);
+    }
+
     index_t n_;
     std::vector<index_t> offsets_;
     std::vector<neighbor> neighbors_;

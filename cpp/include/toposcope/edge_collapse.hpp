@@ -34,12 +34,6 @@
 namespace toposcope {
 
 template <class value_t>
-struct filtered_edge {
-    index_t u, v;
-    value_t value;
-};
-
-template <class value_t>
 class edge_collapser {
 public:
     edge_collapser(index_t n, std::vector<filtered_edge<value_t>> edges) : edges_(std::move(edges)) {
@@ -100,6 +94,10 @@ public:
 
     // Whether run() gave up: the input filtration should be used as it is.
     bool abandoned() const { return abandoned_; }
+
+    // The input edges (sorted by value), handed back: after run() gave up,
+    // they are the graph to compute on.
+    std::vector<filtered_edge<value_t>> release_edges() { return std::move(edges_); }
 
 private:
     using vertex_t = std::uint32_t;

@@ -19,14 +19,9 @@
 
 namespace toposcope {
 
+// Every pair {u < v} within r, with its distance, in no particular order.
 template <class value_t>
-struct edge_list {
-    std::vector<index_t> rows, cols;   // rows[e] < cols[e]
-    std::vector<value_t> values;
-};
-
-template <class value_t>
-edge_list<value_t> points_within(const value_t* points, index_t n, index_t d, value_t r, int n_threads) {
+std::vector<filtered_edge<value_t>> points_within(const value_t* points, index_t n, index_t d, value_t r, int n_threads) {
     constexpr index_t cells_per_axis = 1024;   // keys stay below 2^30
     const index_t k = std::min<index_t>(d, 3);
     // The k coordinates of widest spread.
@@ -77,10 +72,10 @@ edge_list<value_t> points_within(const value_t* points, index_t n, index_t d, va
     index_t offsets = 1;
     for (index_t a = 0; a < k; ++a) offsets *= 3;
     n_threads = resolve_threads(n_threads);
-    std::vector<edge_list<value_t>> parts(n_threads);
+    std::vector<std::vector<filtered_edge<value_t>>> parts(n_threads);
     const index_t block = 256;
     parallel_for((n + block - 1) / block, n_threads, [&](index_t b, int t) {
-        edge_list<value_t>& out = parts[t];
+        std::vector<filtered_edge<value_t>>& out = parts[t];
         for (index_t p = b * block; p < std::min(n, (b + 1) * block); ++p) {
             const index_t i = order[p];
             const value_t* x = sorted.data() + p * d;
@@ -108,21 +103,15 @@ edge_list<value_t> points_within(const value_t* points, index_t n, index_t d, va
                         s += diff * diff;
                     }
                     const value_t dist = static_cast<value_t>(std::sqrt(s));
-                    if (dist <= r) {
-                        out.rows.push_back(i);
-                        out.cols.push_back(j);
-                        out.values.push_back(dist);
-                    }
+                    if (dist <= r) out.push_back({i, j, dist});
                 }
             }
         }
     });
-    edge_list<value_t> all = std::move(parts[0]);
+    std::vector<filtered_edge<value_t>> all = std::move(parts[0]);
     for (int t = 1; t < n_threads; ++t) {
-        all.rows.insert(all.rows.end(), parts[t].rows.begin(), parts[t].rows.end());
-        all.cols.insert(all.cols.end(), parts[t].cols.begin(), parts[t].cols.end());
-        all.values.insert(all.values.end(), parts[t].values.begin(), parts[t].values.end());
-        parts[t] = {};
+        all.insert(all.end(), parts[t].begin(), parts[t].end());
+        std::vector<filtered_edge<value_t>>().swap(parts[t]);
     }
     return all;
 }

@@ -73,35 +73,20 @@ template <class Matrix>
 result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
                                        const rips_options& opt);
 
-// Collapses the filtration's graph, then computes on the smaller sparse graph.
+// Collapses a graph given by its edges, then computes on the smaller graph.
 // Diagrams are identical; critical simplices then belong to the collapsed
-// filtration, and num_edges counts the edges before the collapse.
-template <class Matrix>
-result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
-                                   rips_options opt) {
-    using value_t = typename rips_filtration<Matrix>::value_t;
-    const index_t n = dist.size();
-    std::vector<filtered_edge<value_t>> edges;
-    for (index_t i = 0; i < n; ++i) {
-        if constexpr (Matrix::is_sparse) {
-            for (auto it = dist.begin(i); it != dist.end(i); ++it)
-                if (it->vertex > i && it->diameter <= threshold) edges.push_back({i, it->vertex, it->diameter});
-        } else {
-            const value_t* row = dist.row(i);
-            for (index_t j = i + 1; j < n; ++j)
-                if (row[j] <= threshold) edges.push_back({i, j, row[j]});
-        }
-    }
+// filtration, and num_edges counts the edges before the collapse. When the
+// collapse gives up, `uncollapsed(edges, opt)` computes on the input graph
+// (its edges handed back, for callers that hold no other copy).
+template <class value_t, class Uncollapsed>
+persistence_result<value_t> compute_collapsed_persistence(index_t n, std::vector<filtered_edge<value_t>> edges,
+                                                          const std::vector<value_t>& births, value_t threshold,
+                                                          rips_options opt, Uncollapsed&& uncollapsed) {
     const index_t before = static_cast<index_t>(edges.size());
     edge_collapser<value_t> collapser(n, std::move(edges));
     edges = collapser.run();
     opt.collapse = false;
-    if (collapser.abandoned()) return compute_persistence(dist, threshold, opt);
-    std::vector<value_t> births;
-    if (dist.has_births()) {
-        births.resize(n);
-        for (index_t i = 0; i < n; ++i) births[i] = dist.vertex_birth(i);
-    }
+    if (collapser.abandoned()) return uncollapsed(collapser.release_edges(), opt);
     auto finish = [&](const auto& collapsed) {
         auto result = compute_persistence(collapsed, threshold, opt);
         result.num_edges = before;
@@ -116,13 +101,56 @@ result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename ri
         for (index_t i = 0; i < n; ++i) square[std::size_t(i) * n + i] = 0;
         for (const auto& e : edges) square[std::size_t(e.u) * n + e.v] = square[std::size_t(e.v) * n + e.u] = e.value;
         edges = {};
-        return finish(dense_distance_matrix<value_t>(std::move(square), n, std::move(births)));
+        return finish(dense_distance_matrix<value_t>(std::move(square), n, births));
     }
-    std::vector<index_t> rows(edges.size()), cols(edges.size());
-    std::vector<value_t> values(edges.size());
-    for (std::size_t e = 0; e < edges.size(); ++e) { rows[e] = edges[e].u; cols[e] = edges[e].v; values[e] = edges[e].value; }
+    sparse_distance_matrix<value_t> collapsed(n, edges, births);
     edges = {};
-    return finish(sparse_distance_matrix<value_t>(n, rows, cols, values, std::move(births)));
+    return finish(collapsed);
+}
+
+// The same for a distance matrix: its edges up to the threshold.
+template <class Matrix>
+result_for<Matrix> compute_collapsed_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
+                                                 const rips_options& opt) {
+    using value_t = typename rips_filtration<Matrix>::value_t;
+    const index_t n = dist.size();
+    std::vector<filtered_edge<value_t>> edges;
+    for (index_t i = 0; i < n; ++i) {
+        if constexpr (Matrix::is_sparse) {
+            for (auto it = dist.begin(i); it != dist.end(i); ++it)
+                if (it->vertex > i && it->diameter <= threshold) edges.push_back({i, it->vertex, it->diameter});
+        } else {
+            const value_t* row = dist.row(i);
+            for (index_t j = i + 1; j < n; ++j)
+                if (row[j] <= threshold) edges.push_back({i, j, row[j]});
+        }
+    }
+    std::vector<value_t> births;
+    if (dist.has_births()) {
+        births.resize(n);
+        for (index_t i = 0; i < n; ++i) births[i] = dist.vertex_birth(i);
+    }
+    return compute_collapsed_persistence(n, std::move(edges), births, threshold, opt,
+                                         [&](std::vector<filtered_edge<value_t>>&& all, const rips_options& o) {
+                                             all = {};
+                                             return compute_persistence(dist, threshold, o);
+                                         });
+}
+
+// Persistence of a graph held only as its edges (a point cloud's pairs within
+// the threshold): the edge list goes to the collapse, or becomes neighbour
+// lists, and is then freed, so that no two copies of the graph coexist.
+template <class value_t>
+persistence_result<value_t> compute_graph_persistence(index_t n, std::vector<filtered_edge<value_t>> edges,
+                                                      value_t threshold, const rips_options& opt) {
+    auto on_lists = [&](std::vector<filtered_edge<value_t>>&& all, const rips_options& o) {
+        sparse_distance_matrix<value_t> dist(n, all);
+        all = {};
+        return compute_persistence(dist, threshold, o);
+    };
+    if (opt.collapse && !forward_sweep_applies(opt, static_cast<index_t>(edges.size()), n))
+        return compute_collapsed_persistence(n, std::move(edges), std::vector<value_t>{}, threshold, opt, on_lists);
+    return on_lists(std::move(edges), opt);
 }
 
 // H0-H1 or H0-H2 by a forward sweep (forward_sweep_applies).

@@ -21,6 +21,13 @@ struct diameter_index {
     index_t index;
 };
 
+// An edge {u, v} of a graph with its filtration value.
+template <class value_t>
+struct filtered_edge {
+    index_t u, v;
+    value_t value;
+};
+
 // A coboundary entry: simplex, filtration value and coefficient in Z/p.
 template <class value_t>
 struct entry {
