@@ -250,6 +250,10 @@ def rips(
     maxdim : highest homology dimension computed.
     threshold : largest filtration value included. For dense input the
         default (inf) uses the enclosing radius, beyond which nothing changes.
+        A Euclidean point cloud with a finite threshold that keeps fewer than
+        half of the pairs runs on the graph of its pairs within the threshold,
+        never building the n x n matrix (memory follows the edges), with the
+        same distances and diagrams.
     coeff : prime p < 32768; homology with coefficients in Z/p.
     metric : "euclidean" (computed in C++), any scipy ``pdist`` metric name,
         "manhattan", or a callable on two rows.
