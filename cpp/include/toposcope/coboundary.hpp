@@ -170,6 +170,13 @@ public:
         return entry_t{simplex.diameter, -1, 0};
     }
 
+    // The vertex that the last next() added to the simplex, and its distance
+    // to the simplex's t-th vertex (valid until the next has_next()).
+    index_t new_vertex() const { return w_; }
+    value_t new_vertex_distance(std::size_t t) const {
+        return t == driver_ ? pos_[t]->diameter : (pos_[t] - 1)->diameter;
+    }
+
     entry_t next() {
         if (!found_) advance();
         found_ = false;

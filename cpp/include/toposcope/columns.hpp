@@ -145,18 +145,36 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
     } else {
         std::vector<typename rips_filtration<Matrix>::cofacets_t> scan, probe;
         for (int t = 0; t < n_threads; ++t) { scan.push_back(filt.make_cofacets()); probe.push_back(filt.make_cofacets()); }
+        // With the face's vertices at hand, small simplices take the
+        // vertex-list apparent test (no index decoding, one distance lookup
+        // per pair); larger ones the index-based one.
+        const bool by_vertices = dim + 2 <= rips_filtration<Matrix>::max_sparse_apparent_vertices;
         parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
             const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
+            constexpr index_t K = rips_filtration<Matrix>::max_sparse_apparent_vertices;
+            std::vector<index_t> cv(dim + 1), cscratch(dim + 2);
+            value_t table[K * K];   // the cofacet's pairwise distances: the face's once, the new vertex's from the scan
             for (index_t f = b * block; f < end; ++f) {
                 scan[t].set_simplex(entry<value_t>{faces[f].diameter, faces[f].index, 1}, dim - 1);
+                const std::vector<index_t>& fv = scan[t].vertices();
+                std::copy(fv.begin(), fv.end(), cv.begin() + 1);
+                if (by_vertices)
+                    for (index_t a = 1; a <= dim; ++a)
+                        for (index_t c = a + 1; c <= dim; ++c)
+                            table[a * K + c] = table[c * K + a] = filt.distances()(cv[a], cv[c]);
                 while (scan[t].has_next(false)) {
                     entry<value_t> c = scan[t].next();
                     if (!(c.diameter <= filt.threshold())) continue;
                     c.coefficient = 1;
                     if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
                     if (pivots.contains(c.index)) { ++parts[t].cleared; continue; }
-                    if (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
-                        filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1) {
+                    cv[0] = scan[t].new_vertex();   // above every vertex of the face
+                    if (by_vertices)
+                        for (index_t a = 1; a <= dim; ++a)
+                            table[a] = table[a * K] = scan[t].new_vertex_distance(std::size_t(a - 1));
+                    if (by_vertices ? filt.in_apparent_pair(cv.data(), dim, c.diameter, cscratch.data(), table)
+                                    : (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
+                                       filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1)) {
                         ++parts[t].apparent;
                         continue;
                     }

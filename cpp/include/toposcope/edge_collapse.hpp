@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "parallel.hpp"
 #include "types.hpp"
 
 namespace toposcope {
@@ -36,10 +37,8 @@ namespace toposcope {
 template <class value_t>
 class edge_collapser {
 public:
-    edge_collapser(index_t n, std::vector<filtered_edge<value_t>> edges) : edges_(std::move(edges)) {
-        std::sort(edges_.begin(), edges_.end(), [](const auto& a, const auto& b) {
-            return a.value < b.value || (a.value == b.value && (a.u < b.u || (a.u == b.u && a.v < b.v)));
-        });
+    edge_collapser(index_t n, std::vector<filtered_edge<value_t>> edges, int n_threads = 1) : edges_(std::move(edges)) {
+        sort_edges(n_threads);
         // Times are ranks among the distinct values: links stay 8 bytes and
         // comparisons (ties included) are those of the values.
         if (edges_.size() >= never || n >= index_t(never)) throw std::length_error("edge_collapser: graph too large");
@@ -226,6 +225,20 @@ private:
             std::copy(at + 1, list(x) + size_[x], at);
             --size_[x];
         }
+    }
+
+    // Edges by value, ties by their ends: a total order, so the result does
+    // not depend on the threads (a part each, sorted on its own, then merged).
+    void sort_edges(int n_threads) {
+        const auto less = [](const filtered_edge<value_t>& a, const filtered_edge<value_t>& b) {
+            return a.value < b.value || (a.value == b.value && (a.u < b.u || (a.u == b.u && a.v < b.v)));
+        };
+        const std::size_t m = edges_.size();
+        const int parts = m < (std::size_t(1) << 16) ? 1 : std::max(1, std::min(resolve_threads(n_threads), 8));
+        std::vector<std::size_t> cut(parts + 1);
+        for (int p = 0; p <= parts; ++p) cut[p] = m * std::size_t(p) / std::size_t(parts);
+        parallel_for(parts, parts, [&](index_t p, int) { std::sort(edges_.begin() + cut[p], edges_.begin() + cut[p + 1], less); });
+        for (int p = 1; p < parts; ++p) std::inplace_merge(edges_.begin(), edges_.begin() + cut[p], edges_.begin() + cut[p + 1], less);
     }
 
     void spend(std::size_t steps) { budget_ = budget_ > steps ? budget_ - steps : 0; }

@@ -83,7 +83,7 @@ persistence_result<value_t> compute_collapsed_persistence(index_t n, std::vector
                                                           const std::vector<value_t>& births, value_t threshold,
                                                           rips_options opt, Uncollapsed&& uncollapsed) {
     const index_t before = static_cast<index_t>(edges.size());
-    edge_collapser<value_t> collapser(n, std::move(edges));
+    edge_collapser<value_t> collapser(n, std::move(edges), opt.n_threads);
     edges = collapser.run();
     opt.collapse = false;
     if (collapser.abandoned()) return uncollapsed(collapser.release_edges(), opt);
