@@ -58,8 +58,11 @@ public:
             links_[start_[a] + size_[a]++] = {b, time_[e]};
             links_[start_[b] + size_[b]++] = {a, time_[e]};
         }
-        for (index_t x = 0; x < n; ++x)
-            std::sort(list(x), list(x) + size_[x], [](const link& p, const link& q) { return p.vertex < q.vertex; });
+        const index_t block = 1024;
+        parallel_for((n + block - 1) / block, resolve_threads(n_threads), [&](index_t b, int) {
+            for (index_t x = b * block; x < std::min(n, (b + 1) * block); ++x)
+                std::sort(list(x), list(x) + size_[x], [](const link& p, const link& q) { return p.vertex < q.vertex; });
+        });
     }
 
     // The collapsed filtration: surviving edges with their (possibly later) values.
