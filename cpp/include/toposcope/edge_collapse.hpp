@@ -20,6 +20,15 @@
 // in one array; a dominator found once is only tested against the neighbours
 // that join later, and dropped edges leave the lists. The common neighbour
 // that joined first is tried first as the dominator.
+//
+// Two threads, same result: edges go in waves of consecutive edges whose
+// neighbour-list reads and writes do not meet (an edge reads the lists of its
+// ends and of its common neighbours, and writes its ends'), so that within a
+// wave the order does not matter. Listing common neighbours (half the work)
+// runs ahead, in parallel, and a listing stays valid until a wave writes one
+// of its ends' lists; then the wave's decisions run in parallel. Waves are
+// the same whatever the threads, and each edge of a wave sees the budget as
+// the wave began, so the output never depends on the thread count.
 #pragma once
 
 #include <algorithm>
@@ -37,7 +46,8 @@ namespace toposcope {
 template <class value_t>
 class edge_collapser {
 public:
-    edge_collapser(index_t n, std::vector<filtered_edge<value_t>> edges, int n_threads = 1) : edges_(std::move(edges)) {
+    edge_collapser(index_t n, std::vector<filtered_edge<value_t>> edges, int n_threads = 1)
+        : edges_(std::move(edges)), threads_(std::min(2, resolve_threads(n_threads))) {
         sort_edges(n_threads);
         // Times are ranks among the distinct values: links stay 8 bytes and
         // comparisons (ties included) are those of the values.
@@ -52,6 +62,7 @@ public:
         for (const auto& e : edges_) { ++start_[e.u + 1]; ++start_[e.v + 1]; }
         for (index_t x = 0; x < n; ++x) start_[x + 1] += start_[x];
         size_.assign(n, 0);
+        in_wave_.assign(n, 0);
         links_.resize(start_[n]);
         for (std::size_t e = 0; e < edges_.size(); ++e) {
             const vertex_t a = vertex_t(edges_[e].u), b = vertex_t(edges_[e].v);
@@ -78,12 +89,56 @@ public:
     std::vector<filtered_edge<value_t>> run(std::size_t max_events_per_edge = 4096, std::size_t work_per_edge = 512,
                                             std::size_t give_up_per_edge = 1024) {
         const std::size_t warm_up = std::size_t(1) << 16;
-        budget_ = work_per_edge * edges_.size() + warm_up;
-        const std::size_t start = budget_;
-        std::size_t processed = 0;
-        for (std::size_t i = edges_.size(); i-- > 0 && budget_ > 0;) {
-            collapse_one(i, max_events_per_edge);
-            if (start - budget_ > warm_up + give_up_per_edge * ++processed) {
+        std::size_t budget = work_per_edge * edges_.size() + warm_up;
+        const std::size_t start = budget;
+        std::size_t processed = 0, next = edges_.size();
+        lane_pair lanes(threads_ > 1);
+        // queue_[c]: the lane holding edge next - 1 - c, listed or not yet.
+        std::vector<std::size_t> queue, to_list;
+        while (next > 0 && budget > 0) {
+            // A wave: the next edges, in processing order, as long as none
+            // reads a neighbour list that an earlier one of the wave writes
+            // (its ends') or writes one that an earlier one reads. Edges of a
+            // wave then see exactly what they would see one after the other,
+            // so they are collapsed in parallel with the sequential result.
+            const std::size_t k = std::min(next, batch_);
+            while (queue.size() < k) {
+                if (lanes_.size() <= queue.size()) lanes_.emplace_back();
+                queue.push_back(queue.size());
+                lanes_[queue.back()].listed = false;
+            }
+            to_list.clear();
+            for (std::size_t c = 0; c < k; ++c)
+                if (!lanes_[queue[c]].listed) to_list.push_back(c);
+            lanes.run(to_list.size(), [&](std::size_t t) {
+                const std::size_t c = to_list[t];
+                list_common(next - 1 - c, lanes_[queue[c]]);
+            });
+            const std::size_t wave = admit(next, k, queue);
+            lanes.run(wave, [&](std::size_t c) {
+                lane& l = lanes_[queue[c]];
+                l.budget = budget;   // each edge sees the budget as the wave began
+                l.spent = 0;
+                decide(next - 1 - c, l, max_events_per_edge);
+            });
+            for (std::size_t c = 0; c < wave; ++c) {
+                const std::size_t spent = lanes_[queue[c]].spent;
+                budget = budget > spent ? budget - spent : 0;
+            }
+            // Edges listed but not in the wave keep their lists of common
+            // neighbours unless the wave wrote one of their ends' lists.
+            const std::uint64_t writes = 2 * wave_stamp_ + 1;
+            for (std::size_t c = wave; c < queue.size(); ++c) {
+                const std::size_t e = next - 1 - c;
+                lane& l = lanes_[queue[c]];
+                l.listed = l.listed && in_wave_[edges_[e].u] != writes && in_wave_[edges_[e].v] != writes;
+            }
+            std::rotate(queue.begin(), queue.begin() + std::ptrdiff_t(wave), queue.end());
+            for (std::size_t c = queue.size() - wave; c < queue.size(); ++c) lanes_[queue[c]].listed = false;
+            processed += wave;
+            next -= wave;
+            batch_ = std::min<std::size_t>(512, std::max<std::size_t>(8, 2 * wave + 2));
+            if (start - budget > warm_up + give_up_per_edge * processed) {
                 abandoned_ = true;
                 return {};
             }
@@ -114,16 +169,26 @@ private:
         rank_t entry;  // when both edges to the ends are present
     };
 
-    void collapse_one(std::size_t i, std::size_t max_events) {
+    // One edge's work space (an edge of the wave at a time).
+    struct lane {
+        vertex_t first = never;                 // the common neighbour present first: the likeliest dominator
+        std::vector<vertex_t> present;          // common neighbours present, in vertex order
+        std::vector<common_neighbor> later;     // the others, with the time they join
+        std::size_t budget = 0, spent = 0;      // domination steps left when the wave began; spent since
+        bool listed = false;                    // present and later hold the edge's common neighbours
+    };
+
+    // Lists edge i's common neighbours: those present at its time (in
+    // vertex order, for the merge scans below) and the later ones, each with
+    // the time it joins both ends. Reads the lists of its two ends only.
+    void list_common(std::size_t i, lane& l) {
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
-        rank_t tau = time_[i];
-        // Common neighbours: those present at tau (in vertex order, for the
-        // merge scans below) and the later ones, each with the time it joins
-        // both ends (a min-heap).
-        present_.clear();
-        later_.clear();
+        const rank_t tau = time_[i];
+        l.listed = true;
+        l.present.clear();
+        l.later.clear();
         rank_t first_entry = never;
-        first_ = never;
+        l.first = never;
         const link *au = list(u), *av = list(v);
         const std::size_t nu = size_[u], nv = size_[v];
         // Branch-free steps: only a common neighbour branches.
@@ -132,73 +197,105 @@ private:
             if (x == y) {
                 const rank_t entry = std::max(au[a].time, av[b].time);
                 if (entry <= tau) {
-                    if (entry < first_entry) { first_entry = entry; first_ = x; }
-                    present_.push_back(x);
+                    if (entry < first_entry) { first_entry = entry; l.first = x; }
+                    l.present.push_back(x);
                 } else {
-                    later_.push_back({x, entry});
+                    l.later.push_back({x, entry});
                 }
             }
             a += x <= y;
             b += y <= x;
         }
+    }
+
+    // How many of the k listed edges (from `next - 1` down) form the wave:
+    // stops at the first that reads a list an earlier one writes, or writes
+    // one an earlier one reads (at least one edge always goes).
+    std::size_t admit(std::size_t next, std::size_t k, const std::vector<std::size_t>& queue) {
+        ++wave_stamp_;
+        const std::uint64_t reads = 2 * wave_stamp_, writes = 2 * wave_stamp_ + 1;   // writes imply reads
+        std::size_t c = 0;
+        for (; c < k; ++c) {
+            const lane& l = lanes_[queue[c]];
+            const vertex_t u = vertex_t(edges_[next - 1 - c].u), v = vertex_t(edges_[next - 1 - c].v);
+            bool clash = in_wave_[u] >= reads || in_wave_[v] >= reads;
+            for (const vertex_t x : l.present) clash = clash || in_wave_[x] == writes;
+            for (const auto& x : l.later) clash = clash || in_wave_[x.vertex] == writes;
+            if (clash && c > 0) break;
+            for (const vertex_t x : l.present) in_wave_[x] = std::max(in_wave_[x], reads);
+            for (const auto& x : l.later) in_wave_[x.vertex] = std::max(in_wave_[x.vertex], reads);
+            in_wave_[u] = in_wave_[v] = writes;
+        }
+        return c;
+    }
+
+    // Delays or drops edge i (its common neighbours listed in l), or leaves it.
+    void decide(std::size_t i, lane& l, std::size_t max_events) {
+        rank_t tau = time_[i];
         vertex_t dominator;
-        if (!find_dominator(tau, dominator)) return;
+        if (!find_dominator(l, tau, dominator)) return;
         // Candidate times: when a common neighbour joins both ends. Between
         // two of them only edges among the present neighbours appear, which
         // can make the edge dominated but never undo it, so the first time it
         // is not dominated is one of these. A dominator stays one as long as
         // it is adjacent to each neighbour that joins; only when it is not is
         // another one searched for.
+        auto& later = l.later;
         const auto later_first = [](const common_neighbor& x, const common_neighbor& y) { return x.entry > y.entry; };
-        std::make_heap(later_.begin(), later_.end(), later_first);
+        std::make_heap(later.begin(), later.end(), later_first);
         std::size_t events = 0;
         while (true) {
-            if (later_.empty()) return remove(i);   // dominated to the end
-            tau = later_.front().entry;
-            if (++events > max_events || budget_ == 0) return delay(i, tau);   // stopping a delay early is safe
+            if (later.empty()) return remove(i);   // dominated to the end
+            tau = later.front().entry;
+            if (++events > max_events || l.budget == 0) return delay(i, tau);   // stopping a delay early is safe
             bool still = true;
-            while (!later_.empty() && later_.front().entry == tau) {
-                const vertex_t w = later_.front().vertex;
-                still = still && adjacent_by(dominator, w, tau);
-                present_.insert(std::lower_bound(present_.begin(), present_.end(), w), w);
-                std::pop_heap(later_.begin(), later_.end(), later_first);
-                later_.pop_back();
+            while (!later.empty() && later.front().entry == tau) {
+                const vertex_t w = later.front().vertex;
+                still = still && adjacent_by(l, dominator, w, tau);
+                l.present.insert(std::lower_bound(l.present.begin(), l.present.end(), w), w);
+                std::pop_heap(later.begin(), later.end(), later_first);
+                later.pop_back();
             }
-            if (!still && !find_dominator(tau, dominator)) return delay(i, tau);
+            if (!still && !find_dominator(l, tau, dominator)) return delay(i, tau);
         }
     }
 
     // A present common neighbour adjacent (by tau) to all the others. The
     // one that joined first is tried first: it is the dominator 90 % of the
     // times one exists (clifford_50000).
-    bool find_dominator(rank_t tau, vertex_t& dominator) {
-        if (first_ != never && dominates(first_, tau)) { dominator = first_; return true; }
-        for (const vertex_t c : present_)
-            if (c != first_ && dominates(c, tau)) { dominator = c; return true; }
+    bool find_dominator(lane& l, rank_t tau, vertex_t& dominator) {
+        if (l.first != never && dominates(l, l.first, tau)) { dominator = l.first; return true; }
+        for (const vertex_t c : l.present)
+            if (c != l.first && dominates(l, c, tau)) { dominator = c; return true; }
         return false;
     }
 
     // One merge scan of the present neighbours against c's neighbour list
     // (both in vertex order), stopping at the first one missing.
-    bool dominates(vertex_t c, rank_t tau) {
+    bool dominates(lane& l, vertex_t c, rank_t tau) {
         const link* ac = list(c);
         const std::size_t m = size_[c];
         std::size_t k = 0;
         bool ok = true;
-        for (const vertex_t w : present_) {
+        for (const vertex_t w : l.present) {
             if (w == c) continue;
             while (k < m && ac[k].vertex < w) ++k;
             if (k == m || ac[k].vertex != w || ac[k].time > tau) { ok = false; break; }
             ++k;
         }
-        spend(k + 1);
+        spend(l, k + 1);
         return ok;
     }
 
-    bool adjacent_by(vertex_t c, vertex_t w, rank_t tau) {
-        const link* l = find(c, w);
-        spend(1);
-        return l && l->time <= tau;
+    bool adjacent_by(lane& l, vertex_t c, vertex_t w, rank_t tau) {
+        const link* x = find(c, w);
+        spend(l, 1);
+        return x && x->time <= tau;
+    }
+
+    static void spend(lane& l, std::size_t steps) {
+        l.spent += steps;
+        l.budget = l.budget > steps ? l.budget - steps : 0;
     }
 
     link* list(index_t x) { return links_.data() + start_[x]; }
@@ -244,18 +341,17 @@ private:
         for (int p = 1; p < parts; ++p) std::inplace_merge(edges_.begin(), edges_.begin() + cut[p], edges_.begin() + cut[p + 1], less);
     }
 
-    void spend(std::size_t steps) { budget_ = budget_ > steps ? budget_ - steps : 0; }
-
     std::vector<filtered_edge<value_t>> edges_;   // in filtration order
     std::vector<rank_t> time_;                    // each edge's time after the collapse so far
     std::vector<value_t> values_;                 // the distinct values, ascending
     std::vector<index_t> start_;                  // where each vertex's list begins in links_
     std::vector<std::uint32_t> size_;             // its current length (dropped edges leave it)
     std::vector<link> links_;                     // every list, each in vertex order
-    vertex_t first_ = never;                      // the common neighbour present first: the likeliest dominator
-    std::vector<vertex_t> present_;               // common neighbours present, in vertex order
-    std::vector<common_neighbor> later_;          // the others, with the time they join
-    std::size_t budget_ = 0;                      // domination steps left
+    int threads_;                                 // 1 or 2: the waves' lanes
+    std::vector<lane> lanes_;                     // one per edge listed ahead
+    std::size_t batch_ = 8;                       // edges listed ahead of each wave
+    std::vector<std::uint64_t> in_wave_;          // per vertex: read (2s) or written (2s + 1) in wave s
+    std::uint64_t wave_stamp_ = 0;
     bool abandoned_ = false;
 };
 
