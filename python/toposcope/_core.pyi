@@ -145,9 +145,8 @@ def rips_sparse(
     collapse: bool,
     forward_max_edges: _Int,
 ) -> _RawResult: ...
-@overload
 def rips_radius(
-    points: _Float32Array,
+    points: _Float32Array | _Float64Array,
     maxdim: _Int,
     threshold: _Float,
     coeff: _Int,
@@ -158,17 +157,6 @@ def rips_radius(
 ) -> _RawResult:
     """Persistence of a point cloud's graph of pairs within a finite threshold (no n x n matrix)."""
 
-@overload
-def rips_radius(
-    points: _Float64Array,
-    maxdim: _Int,
-    threshold: _Float,
-    coeff: _Int,
-    cocycles: bool,
-    n_threads: _Int,
-    collapse: bool,
-    forward_max_edges: _Int,
-) -> _RawResult: ...
 @overload
 def radius_edges(
     points: _Float32Array, radius: _Float, n_threads: _Int
