@@ -93,7 +93,8 @@ public:
         const std::size_t start = budget;
         std::size_t processed = 0, next = edges_.size();
         lane_pair lanes(threads_ > 1);
-        // queue_[c]: the lane holding edge next - 1 - c, listed or not yet.
+        // queue[c]: the lane for edge next - 1 - c, listed or not yet; the
+        // queue always holds the lanes 0 .. size - 1 in some order.
         std::vector<std::size_t> queue, to_list;
         while (next > 0 && budget > 0) {
             // A wave: the next edges, in processing order, as long as none
@@ -127,10 +128,12 @@ public:
             }
             // Edges listed but not in the wave keep their lists of common
             // neighbours unless the wave wrote one of their ends' lists.
+            // (Near the end the queue can be longer than the edges left.)
             const std::uint64_t writes = 2 * wave_stamp_ + 1;
             for (std::size_t c = wave; c < queue.size(); ++c) {
-                const std::size_t e = next - 1 - c;
                 lane& l = lanes_[queue[c]];
+                if (c >= next) { l.listed = false; continue; }
+                const std::size_t e = next - 1 - c;
                 l.listed = l.listed && in_wave_[edges_[e].u] != writes && in_wave_[edges_[e].v] != writes;
             }
             std::rotate(queue.begin(), queue.begin() + std::ptrdiff_t(wave), queue.end());
