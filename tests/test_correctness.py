@@ -585,6 +585,28 @@ def test_thread_count_on_grids_with_many_equal_pivots():
             np.testing.assert_array_equal(got.death_simplices[1], ref.death_simplices[1])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_collapse_is_the_same_on_one_or_two_threads(seed):
+    """The edge collapse runs in waves on two threads with the sequential
+    result: the collapsed graph, and so every count of the reduction after it,
+    must not depend on the thread count (the diagrams alone could not show a
+    difference: any collapse keeps them)."""
+    rng = np.random.default_rng(700 + seed)
+    if seed % 2:
+        X = rng.integers(0, 5, size=(400, 4)).astype(np.float64)  # ties everywhere
+        threshold = 2.0
+    else:
+        X = rng.normal(size=(500, 4))
+        threshold = float(np.quantile(pdist(X), 0.08))
+    kw = dict(maxdim=3, coeff=3, threshold=threshold, collapse=True)
+    ref = ts.rips(X, n_threads=1, **kw)
+    for _ in range(3):
+        got = ts.rips(X, n_threads=2, **kw)
+        assert got.stats == ref.stats, f"seed={seed}"
+        for d in range(4):
+            np.testing.assert_array_equal(got.dgms[d], ref.dgms[d], err_msg=f"seed={seed}")
+
+
 # --------------------------------------------------------------------------- forward sweep (H1 over Z/2)
 def sorted_bars(dgm: np.ndarray) -> np.ndarray:
     return dgm[np.lexsort((dgm[:, 1], dgm[:, 0]))] if len(dgm) else dgm
