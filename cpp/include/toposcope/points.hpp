@@ -9,6 +9,20 @@
 
 namespace toposcope {
 
+// The Euclidean distance of two points with d coordinates: differences
+// squared and added in coordinate order, in double, as gudhi and scipy do.
+// Every path that measures points (the square matrix, the radius graph) uses
+// this sum, so that they agree to the last bit, and so do tied bars.
+template <class value_t>
+inline value_t euclidean_distance(const value_t* p, const value_t* q, index_t d) {
+    double s = 0;
+    for (index_t k = 0; k < d; ++k) {
+        const double a = double(p[k]) - double(q[k]);
+        s += a * a;
+    }
+    return static_cast<value_t>(std::sqrt(s));
+}
+
 // Euclidean distances of an (n, d) row-major cloud as a square matrix. Each
 // distance is summed in double from coordinate differences (no Gram-matrix
 // shortcut, which loses precision for near points), then mirrored.
@@ -21,8 +35,8 @@ std::vector<value_t> euclidean_square(const value_t* points, index_t n, index_t 
             const value_t* p = points + i * d;
             value_t* row = out.data() + i * n;
             index_t j = i + 1;
-            // Four distances at a time, each still one sequential sum in k (so
-            // bit-equal to gudhi and scipy): four independent chains of adds
+            // Four distances at a time, each still euclidean_distance's
+            // sequential sum in k (bit-equal): four independent chains of adds
             // instead of one latency-bound chain.
             for (; j + 4 <= n; j += 4) {
                 const value_t* q0 = points + j * d;
@@ -42,17 +56,7 @@ std::vector<value_t> euclidean_square(const value_t* points, index_t n, index_t 
                 row[j + 2] = static_cast<value_t>(std::sqrt(s2));
                 row[j + 3] = static_cast<value_t>(std::sqrt(s3));
             }
-            for (; j < n; ++j) {
-                const value_t* q = points + j * d;
-                // One sequential sum, as gudhi and scipy do: distances then agree
-                // to the last bit, and so do the orders of tied bars.
-                double s = 0;
-                for (index_t k = 0; k < d; ++k) {
-                    const double a = double(p[k]) - double(q[k]);
-                    s += a * a;
-                }
-                row[j] = static_cast<value_t>(std::sqrt(s));
-            }
+            for (; j < n; ++j) row[j] = euclidean_distance(p, points + j * d, d);
         }
     });
     // Mirror the upper triangle in cache-friendly tiles.

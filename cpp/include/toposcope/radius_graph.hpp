@@ -3,9 +3,9 @@
 //
 // Points are bucketed in a grid on (up to) three coordinates, those of widest
 // spread, with cells at least r wide on each: a point's partners then lie in
-// the 3^k cells around its own. Each distance is computed by the very sum
-// euclidean_square uses (coordinate differences, one sequential sum in k), so
-// the graph holds exactly the edges, and values, of the dense matrix up to r.
+// the 3^k cells around its own. Each distance is euclidean_distance, the
+// very sum of the square matrix, so the graph holds exactly the edges, and
+// values, of the dense matrix up to r.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "parallel.hpp"
+#include "points.hpp"
 #include "types.hpp"
 
 namespace toposcope {
@@ -96,13 +97,7 @@ std::vector<filtered_edge<value_t>> points_within(const value_t* points, index_t
                 for (index_t q = cell_start[ci]; q < cell_start[ci + 1]; ++q) {
                     const index_t j = order[q];
                     if (j <= i) continue;   // each pair once, from its smaller point
-                    const value_t* y = sorted.data() + q * d;
-                    double s = 0;
-                    for (index_t a = 0; a < d; ++a) {
-                        const double diff = double(x[a]) - double(y[a]);
-                        s += diff * diff;
-                    }
-                    const value_t dist = static_cast<value_t>(std::sqrt(s));
+                    const value_t dist = euclidean_distance(x, sorted.data() + q * d, d);
                     if (dist <= r) out.push_back({i, j, dist});
                 }
             }
