@@ -26,7 +26,7 @@ std::vector<value_t> births_vector(const py::object& births, index_t n) {
 }
 
 template <class value_t>
-py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, index_t n_vertices, bool collapsed) {
+py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, index_t n_vertices, bool collapse) {
     py::list dgms, births, deaths, cocycles, stats;
     std::vector<index_t> verts;
     for (std::size_t dim = 0; dim < res.diagrams.size(); ++dim) {
@@ -79,7 +79,7 @@ py::dict pack(persistence_result<value_t>&& res, const simplex_codec& codec, ind
     out["threshold"] = static_cast<double>(res.threshold);
     out["stats"] = stats;
     out["n_vertices"] = n_vertices;
-    out["collapsed"] = collapsed;
+    out["collapsed"] = collapse && !res.forward_sweep;   // the sweep runs instead of the collapse
     out["engine"] = res.forward_sweep ? "forward" : "cohomology";
     return out;
 }
@@ -129,7 +129,7 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
             res = compute_persistence(dist, thr, opt);
         }
     }
-    return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
+    return pack(std::move(res), codec, n, opt.collapse);
 }
 
 template <class value_t>
@@ -191,7 +191,7 @@ py::dict rips_radius(carray<value_t> points, index_t maxdim, double threshold, l
         const value_t thr = static_cast<value_t>(threshold);
         res = compute_graph_persistence(n, points_within(points.data(), n, d, thr, n_threads), thr, opt);
     }
-    return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
+    return pack(std::move(res), codec, n, opt.collapse);
 }
 
 template <class value_t>
@@ -234,7 +234,7 @@ py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> 
         sparse_distance_matrix<value_t> dist(n, r, c, v, std::move(b));
         res = compute_persistence(dist, thr, opt);
     }
-    return pack(std::move(res), codec, n, opt.collapse && !res.forward_sweep);
+    return pack(std::move(res), codec, n, opt.collapse);
 }
 
 template <class value_t>
