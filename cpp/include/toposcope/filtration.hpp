@@ -163,20 +163,8 @@ public:
     }
 
     // Whether sigma (vertices verts, diameter d) is either half of an apparent
-    // pair. scratch holds dim + 2 vertices.
-    // On sparse input, `table` may hold sigma's pairwise distances already
-    // (row-major, stride max_sparse_apparent_vertices); dense input reads rows.
-    bool in_apparent_pair(const index_t* verts, index_t dim, value_t d, index_t* scratch,
-                          const value_t* table = nullptr) const {
-        if constexpr (Matrix::is_sparse) return in_apparent_pair_sparse(verts, dim, d, scratch, table);
-        else return in_apparent_pair_dense(verts, dim, d, scratch);
-    }
-
-    // The most vertices in_apparent_pair takes on sparse input (dim + 2).
-    static constexpr index_t max_sparse_apparent_vertices = 8;
-
-private:
-    bool in_apparent_pair_dense(const index_t* verts, index_t dim, value_t d, index_t* scratch) const {
+    // pair. scratch holds dim + 2 vertices. Dense input: reads rows.
+    bool in_apparent_pair(const index_t* verts, index_t dim, value_t d, index_t* scratch) const {
         // Upper half: sigma is the first cofacet of its last facet f, i.e. no
         // vertex above the one removed fits on f.
         const index_t p = dim >= 1 ? zero_pivot_facet_position(verts, dim, d) : -1;
@@ -198,20 +186,17 @@ private:
         return zero_pivot_facet_position(scratch, dim + 1, d) == at;
     }
 
-    // in_apparent_pair on neighbour lists: the same two tests, with the
-    // simplex's pairwise distances looked up once into a small table and the
-    // first cofacet's new vertex found by walking the lists down from the top.
-    bool in_apparent_pair_sparse(const index_t* verts, index_t dim, value_t d, index_t* scratch,
-                                 const value_t* given) const {
+    // The most vertices in_apparent_pair takes on sparse input (dim + 2).
+    static constexpr index_t max_sparse_apparent_vertices = 8;
+
+    // The same on neighbour lists (sparse input): `table` holds sigma's
+    // pairwise distances (row-major, stride max_sparse_apparent_vertices), and
+    // the first cofacet's new vertex is found by walking the lists down from
+    // the top.
+    bool in_apparent_pair(const index_t* verts, index_t dim, value_t d, index_t* scratch,
+                          const value_t* table) const {
         constexpr index_t K = max_sparse_apparent_vertices;
         const index_t k = dim + 1;
-        value_t own[K * K];   // pairwise distances of the simplex
-        const value_t* table = given;
-        if (!table) {
-            for (index_t a = 0; a < k; ++a)
-                for (index_t b = a + 1; b < k; ++b) own[a * K + b] = own[b * K + a] = dist_(verts[a], verts[b]);
-            table = own;
-        }
         // Upper half: sigma is the first cofacet of its last facet f.
         const index_t p = dim >= 1 ? pivot_facet_position(table, k, d) : -1;
         if (p >= 0) {
@@ -239,6 +224,7 @@ private:
         return pivot_facet_position(full, k + 1, d) == at;
     }
 
+private:
     // zero_pivot_facet_position on a distance table of k vertices (stride max_sparse_apparent_vertices).
     static index_t pivot_facet_position(const value_t* table, index_t k, value_t d) {
         constexpr index_t K = max_sparse_apparent_vertices;
@@ -255,37 +241,33 @@ private:
     // walking their neighbour lists down from the top, led by the shortest;
     // its distances to them go to `to` when asked.
     index_t common_neighbor_on_lists(const index_t* verts, index_t k, value_t d, value_t* to) const {
-        if constexpr (Matrix::is_sparse) {
-            using neighbor = typename Matrix::neighbor;
-            constexpr index_t K = max_sparse_apparent_vertices;
-            const neighbor* pos[K];
-            index_t lead = 0;
-            for (index_t a = 0; a < k; ++a) {
-                pos[a] = dist_.end(verts[a]);
-                if (dist_.end(verts[a]) - dist_.begin(verts[a]) < dist_.end(verts[lead]) - dist_.begin(verts[lead]))
-                    lead = a;
-            }
-            const neighbor* first = dist_.begin(verts[lead]);
-            while (pos[lead] != first) {
-                const neighbor& cand = *--pos[lead];
-                if (cand.diameter > d) continue;
-                const index_t w = cand.vertex;
-                bool common = true;
-                for (index_t a = 0; a < k && common; ++a) {
-                    if (a == lead) continue;
-                    const neighbor* lo = dist_.begin(verts[a]);
-                    while (pos[a] != lo && (pos[a] - 1)->vertex > w) --pos[a];
-                    common = pos[a] != lo && (pos[a] - 1)->vertex == w && (pos[a] - 1)->diameter <= d;
-                }
-                if (!common) continue;
-                if (to)
-                    for (index_t a = 0; a < k; ++a) to[a] = a == lead ? cand.diameter : (pos[a] - 1)->diameter;
-                return w;
-            }
-            return -1;
-        } else {
-            return -1;
+        using neighbor = typename Matrix::neighbor;
+        constexpr index_t K = max_sparse_apparent_vertices;
+        const neighbor* pos[K];
+        index_t lead = 0;
+        for (index_t a = 0; a < k; ++a) {
+            pos[a] = dist_.end(verts[a]);
+            if (dist_.end(verts[a]) - dist_.begin(verts[a]) < dist_.end(verts[lead]) - dist_.begin(verts[lead]))
+                lead = a;
         }
+        const neighbor* first = dist_.begin(verts[lead]);
+        while (pos[lead] != first) {
+            const neighbor& cand = *--pos[lead];
+            if (cand.diameter > d) continue;
+            const index_t w = cand.vertex;
+            bool common = true;
+            for (index_t a = 0; a < k && common; ++a) {
+                if (a == lead) continue;
+                const neighbor* lo = dist_.begin(verts[a]);
+                while (pos[a] != lo && (pos[a] - 1)->vertex > w) --pos[a];
+                common = pos[a] != lo && (pos[a] - 1)->vertex == w && (pos[a] - 1)->diameter <= d;
+            }
+            if (!common) continue;
+            if (to)
+                for (index_t a = 0; a < k; ++a) to[a] = a == lead ? cand.diameter : (pos[a] - 1)->diameter;
+            return w;
+        }
+        return -1;
     }
 
     // The largest w other than i and j within d of both, or -1: from a short
