@@ -325,6 +325,7 @@ def rips(
     # by distance, 4 bytes a pair, which the reduction reads its cofacets from.
     per_pair = dt.itemsize + (4 if maxdim >= 1 else 0)
     euclidean = isinstance(metric, str) and metric in ("euclidean", "l2")
+    P: Optional[np.ndarray] = None  # the cloud in the engine's dtype, once read
     if euclidean and math.isfinite(threshold):
         P = np.ascontiguousarray(X, dtype=dt)
         V.check_finite(P, "the point cloud")
@@ -334,10 +335,13 @@ def rips(
             V.check_memory(kept * n * (n - 1) / 2 * BYTES_PER_GRAPH_EDGE, f"the graph of {n} points within {threshold}")
             raw = _core.rips_radius(P, maxdim, threshold, coeff, cocycles, n_threads, collapse, FORWARD_MAX_EDGES)
             return _from_core(raw, coeff, cocycles)
+    # Checked before the data is read (when no threshold led here already):
+    # a cloud too large for its matrix fails fast.
     V.check_memory(n * n * per_pair * 1.1, f"the distance matrix of {n} points")
     if euclidean:
-        P = np.ascontiguousarray(X, dtype=dt)
-        V.check_finite(P, "the point cloud")
+        if P is None:
+            P = np.ascontiguousarray(X, dtype=dt)
+            V.check_finite(P, "the point cloud")
         raw = _core.rips_points(P, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse,
                                 FORWARD_MAX_EDGES)
         return _from_core(raw, coeff, cocycles)
