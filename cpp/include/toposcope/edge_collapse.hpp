@@ -103,10 +103,9 @@ public:
             // wave then see exactly what they would see one after the other,
             // so they are collapsed in parallel with the sequential result.
             const std::size_t k = std::min(next, batch_);
-            while (queue.size() < k) {
-                if (lanes_.size() <= queue.size()) lanes_.emplace_back();
-                queue.push_back(queue.size());
-                lanes_[queue.back()].listed = false;
+            while (queue.size() < k) {   // a new lane, not listed yet
+                queue.push_back(lanes_.size());
+                lanes_.emplace_back();
             }
             to_list.clear();
             for (std::size_t c = 0; c < k; ++c)
