@@ -166,7 +166,7 @@ py::dict rips_points(carray<value_t> points, py::object births, index_t maxdim, 
     rips_options opt = make_options(maxdim, coeff, cocycles, n_threads, collapse, forward_max_edges);
     if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
     const index_t n = points.shape(0), d = points.shape(1);
-    std::vector<value_t> square;
+    square_buffer<value_t> square;
     {
         py::gil_scoped_release release;
         square = euclidean_square(points.data(), n, d, n_threads);

@@ -25,15 +25,18 @@ inline value_t euclidean_distance(const value_t* p, const value_t* q, index_t d)
 
 // Euclidean distances of an (n, d) row-major cloud as a square matrix. Each
 // distance is summed in double from coordinate differences (no Gram-matrix
-// shortcut, which loses precision for near points), then mirrored.
+// shortcut, which loses precision for near points), then mirrored. Every
+// entry is written here, the upper triangle and diagonal by the first pass
+// and the lower by the second, each on all threads (square_buffer).
 template <class value_t>
-std::vector<value_t> euclidean_square(const value_t* points, index_t n, index_t d, int n_threads) {
-    std::vector<value_t> out(static_cast<std::size_t>(n) * n, value_t(0));
+square_buffer<value_t> euclidean_square(const value_t* points, index_t n, index_t d, int n_threads) {
+    square_buffer<value_t> out(static_cast<std::size_t>(n) * n);
     const index_t block = 16;
     parallel_for((n + block - 1) / block, resolve_threads(n_threads), [&](index_t b, int) {
         for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
             const value_t* p = points + i * d;
             value_t* row = out.data() + i * n;
+            row[i] = value_t(0);
             index_t j = i + 1;
             // Four distances at a time, each still euclidean_distance's
             // sequential sum in k (bit-equal): four independent chains of adds

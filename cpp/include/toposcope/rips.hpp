@@ -97,7 +97,7 @@ persistence_result<value_t> compute_collapsed_persistence(index_t n, std::vector
     // than neighbour-list intersection; removed edges lie beyond the threshold.
     const double complete = 0.5 * double(n) * double(n - 1);
     if (std::isfinite(double(threshold)) && double(edges.size()) >= opt.dense_above * complete) {
-        std::vector<value_t> square(std::size_t(n) * std::size_t(n), std::numeric_limits<value_t>::infinity());
+        square_buffer<value_t> square(std::size_t(n) * std::size_t(n), std::numeric_limits<value_t>::infinity());
         for (index_t i = 0; i < n; ++i) square[std::size_t(i) * n + i] = 0;
         for (const auto& e : edges) square[std::size_t(e.u) * n + e.v] = square[std::size_t(e.v) * n + e.u] = e.value;
         edges = {};
