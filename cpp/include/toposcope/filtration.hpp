@@ -112,12 +112,15 @@ public:
         } else {
             const index_t w = largest_common_neighbor(i, j, d);
             if (w < 0) return false;
-            // Triangle a > b > c; facets in increasing index order: bc, ac, ab.
-            index_t a = std::max({i, j, w}), c = std::min({i, j, w}), b = i + j + w - a - c;
-            const index_t lo = std::min(i, j), hi = std::max(i, j);
-            if (dist_(b, c) == d) return b == hi && c == lo;
-            if (dist_(a, c) == d) return a == hi && c == lo;
-            return a == hi && b == lo;
+            // No other facet of the triangle of length d may come first in
+            // index order (larger vertex, then smaller). Their lengths are
+            // read from rows i and w, which the search has just read: row j
+            // at column i would be a cache miss on every edge of a row scan.
+            auto first = [](index_t x1, index_t y1, index_t x2, index_t y2) {
+                const index_t hi1 = std::max(x1, y1), hi2 = std::max(x2, y2);
+                return hi1 < hi2 || (hi1 == hi2 && std::min(x1, y1) < std::min(x2, y2));
+            };
+            return !(dist_(i, w) == d && first(i, w, i, j)) && !(dist_(w, j) == d && first(j, w, i, j));
         }
     }
 
