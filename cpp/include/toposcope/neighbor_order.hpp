@@ -38,6 +38,23 @@ inline bool neighbor_less(const keyed_neighbor<value_t>& a, const keyed_neighbor
     return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
 }
 
+// Replaces the largest element of a max-heap (std::push_heap's) by x and
+// restores the heap: one walk down, where pop_heap and push_heap take two.
+template <class T, class Less>
+void replace_heap_top(std::vector<T>& heap, const T& x, Less less) {
+    const std::size_t n = heap.size();
+    std::size_t i = 0;
+    while (true) {
+        std::size_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && less(heap[child], heap[child + 1])) ++child;
+        if (!less(x, heap[child])) break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    heap[i] = x;
+}
+
 template <class value_t>
 class neighbor_order {
 public:
@@ -79,7 +96,10 @@ public:
 
 private:
     using keyed = keyed_neighbor<value_t>;
-    static bool key_less(const keyed& a, const keyed& b) { return neighbor_less(a, b); }
+    struct by_key {
+        bool operator()(const keyed& a, const keyed& b) const { return neighbor_less(a, b); }
+    };
+    static constexpr by_key key_less{};   // an object, so that the heap and sort calls inline it
     std::mutex& lock_of(index_t v) { return locks_[static_cast<std::size_t>(v) % locks_.size()]; }
 
     // The sorted prefix of a vertex's neighbours, in room for all of them.
@@ -107,9 +127,8 @@ private:
     }
 
     // Sorts v's list at least through position `through`, in doubling chunks:
-    // each chunk is the smallest neighbours after the prefix, selected by a
-    // bounded max-heap in one pass over v's row (the list itself is never
-    // built). Once the prefix would pass a quarter of the list, the whole rest
+    // each chunk is the smallest neighbours after the prefix, selected in one
+    // pass over v's row (the list itself is never built). Once the prefix would pass a quarter of the list, the whole rest
     // is sorted at once. Returns the new prefix length.
     std::size_t extend(index_t v, std::size_t through) {
         std::lock_guard<std::mutex> guard(lock_of(v));
@@ -135,23 +154,25 @@ private:
                 }
                 std::sort(best.begin(), best.end(), key_less);
             } else {
-                value_t top = threshold_;   // the heap's largest distance once it is full
+                // Candidates within `bound` are gathered; whenever there are
+                // 2 * chunk of them, the chunk smallest are kept and bound
+                // drops to the largest of those. Few arrive after the first
+                // cut (chunk / i at the i-th entry), so this is one pass over
+                // the row and a few selections of 2 * chunk.
+                auto keep_smallest = [&] {
+                    std::nth_element(best.begin(), best.begin() + (chunk - 1), best.end(), key_less);
+                    best.resize(chunk);
+                    return best[chunk - 1].distance;
+                };
+                value_t bound = threshold_;
                 for (index_t u = 0; u < n; ++u) {
                     const value_t d = row[u];
-                    if (!(d <= top) || u == v || !after_last(d, u)) continue;
-                    const keyed k{d, vertex_t(u)};
-                    if (best.size() < chunk) {
-                        best.push_back(k);
-                        std::push_heap(best.begin(), best.end(), key_less);
-                        if (best.size() == chunk) top = best.front().distance;
-                    } else if (key_less(k, best.front())) {
-                        std::pop_heap(best.begin(), best.end(), key_less);
-                        best.back() = k;
-                        std::push_heap(best.begin(), best.end(), key_less);
-                        top = best.front().distance;
-                    }
+                    if (!(d <= bound) || u == v || !after_last(d, u)) continue;
+                    best.push_back(keyed{d, vertex_t(u)});
+                    if (best.size() == 2 * chunk) bound = keep_smallest();
                 }
-                std::sort_heap(best.begin(), best.end(), key_less);
+                if (best.size() > chunk) keep_smallest();
+                std::sort(best.begin(), best.end(), key_less);
             }
             for (std::size_t p = 0; p < best.size(); ++p) l.items[done + p] = best[p].vertex;
             done += best.size();
@@ -198,9 +219,7 @@ public:
                         best.push_back(x);
                         std::push_heap(best.begin(), best.end(), key_less);
                     } else if (key_less(x, best.front())) {
-                        std::pop_heap(best.begin(), best.end(), key_less);
-                        best.back() = x;
-                        std::push_heap(best.begin(), best.end(), key_less);
+                        replace_heap_top(best, x, key_less);
                     }
                 }
                 std::sort(best.begin(), best.end(), key_less);
@@ -218,7 +237,10 @@ public:
 
 private:
     using keyed = keyed_neighbor<value_t>;
-    static bool key_less(const keyed& a, const keyed& b) { return neighbor_less(a, b); }
+    struct by_key {
+        bool operator()(const keyed& a, const keyed& b) const { return neighbor_less(a, b); }
+    };
+    static constexpr by_key key_less{};   // an object, so that the heap and sort calls inline it
     index_t n_, k_;
     std::vector<vertex_t> items_;
     std::vector<value_t> reach_;
