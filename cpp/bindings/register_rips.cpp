@@ -111,8 +111,8 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
     {
         py::gil_scoped_release release;
         value_t thr = static_cast<value_t>(threshold);
-        if (n > 1) thr = std::min(thr, enclosing_radius(dist));
-        const index_t kept = count_edges(dist, thr), total = n * (n - 1) / 2;
+        if (n > 1) thr = std::min(thr, enclosing_radius(dist, opt.n_threads));
+        const index_t kept = count_edges(dist, thr, opt.n_threads), total = n * (n - 1) / 2;
         // The forward sweep reads a dense matrix only to list its edges.
         if (total > 0 && kept < sparse_below * total && !forward_sweep_applies(opt, kept, n)) {
             std::vector<index_t> rows, cols;

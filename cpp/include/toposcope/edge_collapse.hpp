@@ -322,7 +322,7 @@ private:
     void remove(std::size_t i) {
         time_[i] = never;
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
-        for (const auto [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}}) {
+        for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}}) {
             link* const at = find(x, y);
             std::copy(at + 1, list(x) + size_[x], at);
             --size_[x];

@@ -12,6 +12,7 @@
 
 #include "distance_matrix.hpp"
 #include "pairing.hpp"
+#include "parallel.hpp"
 #include "simplex.hpp"
 
 namespace toposcope {
@@ -48,10 +49,12 @@ private:
 // far (key, key_index, from), so that one pass per step reads consecutive
 // memory, updates the keys from the new vertex's row and finds the next
 // vertex (0.38 s -> 0.22 s on 10,000 points). An edge's index is computed
-// only on a tie of lengths.
+// only on a tie of lengths. On two threads the open vertices are two such
+// ranges, one per lane, each pass on both at once (lane_pair): the forest is
+// unique, so it does not depend on the split.
 template <class value_t>
 spanning_forest<value_t> minimum_spanning_forest(const dense_distance_matrix<value_t>& dist, value_t threshold,
-                                                 const simplex_codec& codec) {
+                                                 const simplex_codec& codec, int n_threads = 1) {
     const index_t n = dist.size();
     spanning_forest<value_t> forest;
     forest.parent.assign(n, -1);
@@ -59,19 +62,25 @@ spanning_forest<value_t> minimum_spanning_forest(const dense_distance_matrix<val
     std::vector<index_t> open(n), key_index(n, -1), from(n, -1);
     std::vector<value_t> key(n, infinity<value_t>());
     std::iota(open.begin(), open.end(), 0);
-    std::size_t m = static_cast<std::size_t>(n), best = 0;
-    while (m > 0) {
-        const index_t u = open[best];
-        if (key_index[best] != -1) {   // else a new tree starts at u
-            forest.edges.push_back({key[best], key_index[best]});
-            forest.parent[u] = from[best];
-        }
-        // u leaves the open vertices, which stay in increasing order so that
-        // row u is read front to back.
+    auto before = [&](std::size_t a, std::size_t b) {
+        return filtration_less(diameter_index<value_t>{key[a], key_index[a]},
+                               diameter_index<value_t>{key[b], key_index[b]});
+    };
+    // Lane c holds the open vertices at [first[c], first[c] + count[c]), in
+    // increasing order; best[c] is its next vertex (none when empty).
+    const int lanes = n >= 2048 && resolve_threads(n_threads) >= 2 ? 2 : 1;
+    std::size_t first[2] = {0, std::size_t(n) / 2}, count[2] = {std::size_t(n), 0}, best[2] = {0, 0};
+    if (lanes == 2) count[0] = first[1], count[1] = std::size_t(n) - first[1];
+    lane_pair pair(lanes == 2);
+    index_t u = -1;
+    // Takes u out of lane c (its vertex at `skip`, or none), updates the
+    // lane's keys from row u and finds its next vertex, compacting as it goes.
+    auto pass = [&](std::size_t c, std::size_t skip) {
         const value_t* row = dist.row(u);
-        std::size_t kept = 0, next = 0;
-        for (std::size_t t = 0; t < m; ++t) {
-            if (t == best) continue;
+        const std::size_t begin = first[c], end = begin + count[c];
+        std::size_t kept = begin, next = begin;
+        for (std::size_t t = begin; t < end; ++t) {
+            if (t == skip) continue;
             const index_t v = open[t];
             const value_t d = row[v];
             value_t k = key[t];
@@ -81,12 +90,40 @@ spanning_forest<value_t> minimum_spanning_forest(const dense_distance_matrix<val
                 if (d < k || e > k_index) k = d, k_index = e, k_from = u;
             }
             open[kept] = v, key[kept] = k, key_index[kept] = k_index, from[kept] = k_from;
-            if (filtration_less(diameter_index<value_t>{k, k_index}, diameter_index<value_t>{key[next], key_index[next]}))
-                next = kept;
+            if (before(kept, next)) next = kept;
             ++kept;
         }
-        m = kept;
-        best = next;
+        count[c] = kept - begin;
+        best[c] = next;
+    };
+    std::size_t at = 0;   // the next vertex's position
+    for (index_t step = 0; step < n; ++step) {
+        u = open[at];
+        if (key_index[at] != -1) {   // else a new tree starts at u
+            forest.edges.push_back({key[at], key_index[at]});
+            forest.parent[u] = from[at];
+        }
+        if (lanes == 2) {
+            pair.run(2, [&](std::size_t c) { pass(c, at); });
+            // Re-split the lanes when one has fallen below half the other.
+            if (2 * std::min(count[0], count[1]) < std::max(count[0], count[1])) {
+                for (auto* column : {&open, &key_index, &from})
+                    std::copy(column->begin() + first[1], column->begin() + first[1] + count[1],
+                              column->begin() + count[0]);
+                std::copy(key.begin() + first[1], key.begin() + first[1] + count[1], key.begin() + count[0]);
+                const std::size_t all = count[0] + count[1];
+                first[1] = all / 2, count[0] = all / 2, count[1] = all - all / 2;
+                for (std::size_t c = 0; c < 2; ++c) {
+                    best[c] = first[c];
+                    for (std::size_t t = first[c] + 1; t < first[c] + count[c]; ++t)
+                        if (before(t, best[c])) best[c] = t;
+                }
+            }
+            at = count[1] == 0 || (count[0] > 0 && !before(best[1], best[0])) ? best[0] : best[1];
+        } else {
+            pass(0, at);
+            at = best[0];
+        }
     }
     std::sort(forest.edges.begin(), forest.edges.end(), filtration_less<diameter_index<value_t>>);
     return forest;
@@ -94,7 +131,7 @@ spanning_forest<value_t> minimum_spanning_forest(const dense_distance_matrix<val
 
 template <class value_t>
 spanning_forest<value_t> minimum_spanning_forest(const sparse_distance_matrix<value_t>& dist, value_t threshold,
-                                                 const simplex_codec& codec) {
+                                                 const simplex_codec& codec, int /*n_threads: Kruskal's runs on one*/ = 1) {
     const index_t n = dist.size();
     std::vector<diameter_index<value_t>> edges;
     for (index_t i = 0; i < n; ++i)

@@ -1,6 +1,7 @@
 // Distances from a point cloud, and the enclosing radius.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -76,23 +77,27 @@ square_buffer<value_t> euclidean_square(const value_t* points, index_t n, index_
 // min over i of max over j of the filtration value of edge ij: from this scale
 // on the complex is a cone, so no bar lives past it except one H0 class.
 template <class value_t>
-value_t enclosing_radius(const dense_distance_matrix<value_t>& dist) {
+value_t enclosing_radius(const dense_distance_matrix<value_t>& dist, int n_threads = 1) {
     const index_t n = dist.size();
     if (n == 1) return dist.vertex_birth(0);
-    value_t r = infinity<value_t>();
-    for (index_t i = 0; i < n; ++i) {
-        const value_t* row = dist.row(i);
-        value_t m = value_t(0);
-        // Two plain max loops around the diagonal (vectorised); vertex births
-        // only when there are any.
-        for (index_t j = 0; j < i; ++j) m = std::max(m, row[j]);
-        for (index_t j = i + 1; j < n; ++j) m = std::max(m, row[j]);
-        if (dist.has_births())
-            for (index_t j = 0; j < n; ++j)
-                if (j != i) m = std::max({m, dist.vertex_birth(i), dist.vertex_birth(j)});
-        r = std::min(r, m);
-    }
-    return r;
+    const index_t block = 256;
+    const int threads = resolve_threads(n_threads);
+    std::vector<value_t> radius(threads, infinity<value_t>());
+    parallel_for((n + block - 1) / block, threads, [&](index_t b, int t) {
+        for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
+            const value_t* row = dist.row(i);
+            value_t m = value_t(0);
+            // Two plain max loops around the diagonal (vectorised); vertex
+            // births only when there are any.
+            for (index_t j = 0; j < i; ++j) m = std::max(m, row[j]);
+            for (index_t j = i + 1; j < n; ++j) m = std::max(m, row[j]);
+            if (dist.has_births())
+                for (index_t j = 0; j < n; ++j)
+                    if (j != i) m = std::max({m, dist.vertex_birth(i), dist.vertex_birth(j)});
+            radius[t] = std::min(radius[t], m);
+        }
+    });
+    return *std::min_element(radius.begin(), radius.end());
 }
 
 }  // namespace toposcope

@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -53,17 +54,22 @@ inline bool forward_sweep_applies(const rips_options& opt, index_t edges, index_
 
 // Edges up to the threshold.
 template <class Matrix, class value_t>
-index_t count_edges(const Matrix& dist, value_t threshold) {
-    index_t edges = 0;
-    for (index_t i = 0; i < dist.size(); ++i) {
-        if constexpr (Matrix::is_sparse) {
-            for (auto it = dist.begin(i); it != dist.end(i); ++it) edges += it->vertex > i && it->diameter <= threshold;
-        } else {
-            const value_t* row = dist.row(i);
-            for (index_t j = i + 1; j < dist.size(); ++j) edges += row[j] <= threshold;
+index_t count_edges(const Matrix& dist, value_t threshold, int n_threads = 1) {
+    const index_t n = dist.size(), block = 256;
+    const int threads = resolve_threads(n_threads);
+    std::vector<index_t> edges(threads, 0);
+    parallel_for((n + block - 1) / block, threads, [&](index_t b, int t) {
+        for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
+            if constexpr (Matrix::is_sparse) {
+                for (auto it = dist.begin(i); it != dist.end(i); ++it)
+                    edges[t] += it->vertex > i && it->diameter <= threshold;
+            } else {
+                const value_t* row = dist.row(i);
+                for (index_t j = i + 1; j < n; ++j) edges[t] += row[j] <= threshold;
+            }
         }
-    }
-    return edges;
+    });
+    return std::accumulate(edges.begin(), edges.end(), index_t(0));
 }
 
 template <class Matrix>
@@ -193,7 +199,7 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
     using value_t = typename rips_filtration<Matrix>::value_t;
     // Long-lived classes cost cohomology many additions and the forward
     // sweeps little; where a sweep applies it also replaces the collapse.
-    if (forward_sweep_eligible(opt, dist.size()) && count_edges(dist, threshold) <= opt.forward_max_edges)
+    if (forward_sweep_eligible(opt, dist.size()) && count_edges(dist, threshold, opt.n_threads) <= opt.forward_max_edges)
         return compute_forward_persistence(dist, threshold, opt);
     if (opt.collapse) return compute_collapsed_persistence(dist, threshold, opt);
     const prime_field field(opt.modulus);
@@ -204,11 +210,11 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
     result.stats.resize(opt.max_dim + 1);
 
     {
-        auto forest = minimum_spanning_forest(dist, threshold, filt.codec());
+        auto forest = minimum_spanning_forest(dist, threshold, filt.codec(), opt.n_threads);
         zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
         result.stats[0].columns = dist.size();
         if (opt.max_dim == 0) {
-            result.num_edges = count_edges(dist, threshold);   // nothing else is needed
+            result.num_edges = count_edges(dist, threshold, opt.n_threads);   // nothing else is needed
             return result;
         }
         std::unique_ptr<nearest_neighbors<value_t>> nearest;
