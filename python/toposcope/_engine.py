@@ -321,9 +321,9 @@ def rips(
     _check_points(n)
     if X.shape[1] == 0:
         raise ValueError("points have zero coordinates")
-    # The square matrix, plus (for H1 and above) each vertex's neighbours sorted
-    # by distance, 4 bytes a pair, which the reduction reads its cofacets from.
-    per_pair = dt.itemsize + (4 if maxdim >= 1 else 0)
+    # The square matrix. The reduction's sorted neighbour lists have room for
+    # 4 bytes a pair but write only the prefix they read (neighbor_order.hpp).
+    per_pair = dt.itemsize
     euclidean = isinstance(metric, str) and metric in ("euclidean", "l2")
     P: Optional[np.ndarray] = None  # the cloud in the engine's dtype, once read
     if euclidean and math.isfinite(threshold):
