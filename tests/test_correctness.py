@@ -133,6 +133,28 @@ def test_larger_point_clouds_match_gudhi(seed):
     assert_diagrams_close(ours.dgms, expected, context=f"seed={seed} n={n} d={d}")
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_long_neighbour_lists_match_gudhi(seed):
+    """600-900 points on the dense cohomology path (Z/3, or Z/2 with cocycles:
+    no forward sweep), where each vertex's sorted neighbours are selected from
+    its row in chunks rather than sorted whole (lists above 512 entries), and
+    Prim runs on two lanes from 2,048 points (the last seeds)."""
+    from gudhi.sklearn.rips_persistence import RipsPersistence
+
+    rng = np.random.default_rng(7000 + seed)
+    n = int(rng.integers(600, 901)) if seed < 4 else int(rng.integers(2048, 2300))
+    d = int(rng.choice([2, 3, 10]))
+    X = random_points(rng, n, d)
+    coeff, cocycles = (3, False) if seed % 2 == 0 else (2, True)
+    threshold = np.inf if seed % 3 else safe_threshold(pdist(X), 0.7)
+    ours = ts.rips(X, maxdim=1, threshold=threshold, coeff=coeff, cocycles=cocycles)
+    assert ours.engine == "cohomology"
+    expected = RipsPersistence(homology_dimensions=[0, 1], threshold=threshold,
+                               homology_coeff_field=coeff).fit_transform([X])[0]
+    assert_diagrams_close(ours.dgms, [np.asarray(e).reshape(-1, 2) for e in expected],
+                          context=f"seed={seed} n={n} d={d}")
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_cross_polytopes_match_gudhi(seed):
     """Perturbed boundaries of cross-polytopes are spheres: a guaranteed H2

@@ -417,3 +417,19 @@ def test_sparse_input_still_recognised_after_lazy_scipy():
     D = sparse.coo_matrix(([1.0, 1.0, 1.5], ([0, 1, 0], [1, 2, 2])), shape=(3, 3))
     res = ts.rips(D, maxdim=1)
     assert res.dgms[0].shape == (3, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_euclidean_matrix_is_computed_once_and_exactly(dtype):
+    """ripser() of a Euclidean cloud returns the engine's own matrix: bit for
+    bit scipy's pdist (summed in float64, then rounded to the input's
+    precision), and the same diagrams as rips() on the cloud."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 7)).astype(dtype)
+    out = ts.ripser(X, maxdim=1, thresh=2.5)
+    expected = squareform(pdist(X.astype(np.float64))).astype(dtype)
+    assert out["dperm2all"].dtype == dtype
+    np.testing.assert_array_equal(out["dperm2all"], expected)
+    for ours, theirs in zip(out["dgms"], ts.rips(X, maxdim=1, threshold=2.5).dgms):
+        np.testing.assert_array_equal(ours, theirs)
+    assert out["num_edges"] == int(np.count_nonzero(pdist(X.astype(np.float64)).astype(dtype) <= 2.5))

@@ -227,3 +227,33 @@ print("usable", len(ts.rips(X[:50], maxdim=1).dgms))
     assert first.startswith("interrupted"), out.stdout
     assert float(first.split()[1]) < 6.0, out.stdout
     assert second == "usable 2"
+
+
+def test_square_matrix_checks_reach_every_band_of_rows():
+    """The symmetry and sign checks of a square matrix go a band of 512 rows
+    at a time (no n x n temporaries): a fault far from the first band is
+    found, last-bit asymmetry is repaired, and negative births are allowed."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1100, 3))
+    D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1))
+    D = (D + D.T) / 2
+    reference = ts.rips(D, distance_matrix=True).dgms
+
+    nudged = D.copy()
+    nudged[1050, 7] = np.nextafter(nudged[1050, 7], np.inf)   # rounding, not a different matrix
+    for ours, theirs in zip(ts.rips(nudged, distance_matrix=True).dgms, reference):
+        np.testing.assert_array_equal(ours, theirs)
+
+    wrong = D.copy()
+    wrong[1050, 7] += 0.5
+    with pytest.raises(ValueError, match="symmetric"):
+        ts.rips(wrong, distance_matrix=True)
+
+    negative = D.copy()
+    negative[1099, 600] = negative[600, 1099] = -1.0
+    with pytest.raises(ValueError, match="negative"):
+        ts.rips(negative, distance_matrix=True)
+
+    births = D.copy()
+    np.fill_diagonal(births, -0.25)   # lower-star values below zero are vertex births, not errors
+    assert ts.rips(births, distance_matrix=True).dgms[0].min() == -0.25

@@ -29,10 +29,12 @@ inline void check_signals() {
     }
 }
 
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& values, std::vector<py::ssize_t> shape) {
-    auto* owned = new std::vector<T>(std::move(values));
-    py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+// Hands a vector's buffer to numpy without a copy: the array owns the vector.
+template <class T, class Alloc>
+py::array_t<T> to_numpy(std::vector<T, Alloc>&& values, std::vector<py::ssize_t> shape) {
+    using vector_t = std::vector<T, Alloc>;
+    auto* owned = new vector_t(std::move(values));
+    py::capsule owner(owned, [](void* p) { delete static_cast<vector_t*>(p); });
     return py::array_t<T>(shape, owned->data(), owner);
 }
 

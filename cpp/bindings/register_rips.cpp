@@ -237,6 +237,20 @@ py::dict rips_sparse(index_t n, carray<std::int64_t> rows, carray<std::int64_t> 
     return pack(std::move(res), codec, n, opt.collapse);
 }
 
+// The square Euclidean matrix of a point cloud, as the engine computes it
+// (same bits as rips_points uses), handed to numpy without a copy.
+template <class value_t>
+py::array_t<value_t> euclidean_distances(carray<value_t> points, int n_threads) {
+    if (points.ndim() != 2) throw std::invalid_argument("points must be a 2-D array");
+    const index_t n = points.shape(0), d = points.shape(1);
+    square_buffer<value_t> square;
+    {
+        py::gil_scoped_release release;
+        square = euclidean_square(points.data(), n, d, n_threads);
+    }
+    return to_numpy(std::move(square), {n, n});
+}
+
 template <class value_t>
 double enclosing(carray<value_t> dist) {
     if (dist.ndim() != 2 || dist.shape(0) != dist.shape(1)) throw std::invalid_argument("a distance matrix must be square");
@@ -290,6 +304,11 @@ void register_rips(py::module_& m) {
     m.def("radius_edges", &radius_edges<float>, doc_edges, py::arg("points").noconvert(), py::arg("radius"),
           py::arg("n_threads"));
     m.def("radius_edges", &radius_edges<double>, doc_edges, py::arg("points").noconvert(), py::arg("radius"),
+          py::arg("n_threads"));
+    const char* doc_euclidean = "The (n, n) Euclidean distance matrix of an (n, d) point cloud, as the engine computes it.";
+    m.def("euclidean_distances", &euclidean_distances<float>, doc_euclidean, py::arg("points").noconvert(),
+          py::arg("n_threads"));
+    m.def("euclidean_distances", &euclidean_distances<double>, doc_euclidean, py::arg("points").noconvert(),
           py::arg("n_threads"));
     m.def("enclosing_radius", &enclosing<float>, py::arg("dist").noconvert());
     m.def("enclosing_radius", &enclosing<double>, py::arg("dist").noconvert());

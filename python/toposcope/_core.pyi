@@ -168,6 +168,12 @@ def radius_edges(
     points: _Float64Array, radius: _Float, n_threads: _Int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], _Float64Array]: ...
 @overload
+def euclidean_distances(points: _Float32Array, n_threads: _Int) -> _Float32Array:
+    """The (n, n) Euclidean distance matrix of an (n, d) point cloud, as the engine computes it."""
+
+@overload
+def euclidean_distances(points: _Float64Array, n_threads: _Int) -> _Float64Array: ...
+@overload
 def enclosing_radius(dist: _Float32Array) -> float:
     """Enclosing radius of a square distance matrix: the smallest over i of max_j d(i, j)."""
 

@@ -170,17 +170,46 @@ def _dense_from_square(D: np.ndarray, dt: np.dtype):
     _check_points(n)
     D = np.ascontiguousarray(D, dtype=dt)
     V.check_finite(D, "the distance matrix")
-    if not np.array_equal(D, D.T):
-        if not np.allclose(D, D.T, rtol=1e-7 if dt == np.float32 else 1e-12, atol=0):
-            raise ValueError("the distance matrix is not symmetric")
+    if not _exactly_symmetric(D, rtol=1e-7 if dt == np.float32 else 1e-12):
         upper = np.triu(D, 1)
         D = np.ascontiguousarray(upper + upper.T + np.diag(np.diagonal(D)))
-    off = ~np.eye(n, dtype=bool)
-    if (D[off] < 0).any():
-        raise ValueError("the distance matrix has negative entries")
+    if D.min() < 0:   # the diagonal holds vertex births, which may be negative
+        negative = D < 0
+        np.fill_diagonal(negative, False)
+        if negative.any():
+            raise ValueError("the distance matrix has negative entries")
     diag = np.ascontiguousarray(np.diagonal(D))
     births = diag.copy() if np.any(diag != 0) else None
     return D, n, births
+
+
+def _exactly_symmetric(D: np.ndarray, rtol: float) -> bool:
+    """Whether D equals its transpose bit for bit; False when it is only
+    within rtol of it (rounding); ValueError when it is not even that.
+    Compared a band of rows at a time, so that no n x n temporary is made."""
+    exact = True
+    for i in range(0, D.shape[0], 512):
+        rows, columns = D[i:i + 512], D[:, i:i + 512].T
+        if not np.array_equal(rows, columns):
+            if not np.allclose(rows, columns, rtol=rtol, atol=0):
+                raise ValueError("the distance matrix is not symmetric")
+            exact = False
+    return exact
+
+
+def _rips_on_euclidean_matrix(D: np.ndarray, maxdim: int, threshold: float, coeff: int,
+                              cocycles: bool) -> RipsResult:
+    """`rips` of a matrix from ``_core.euclidean_distances``: exactly symmetric,
+    finite and non-negative with a zero diagonal by construction, so it is
+    borrowed as it is, without the checks a user's matrix gets."""
+    _check_points(D.shape[0])
+    maxdim = V.check_maxdim(maxdim)
+    coeff = V.check_coeff(coeff)
+    threshold = V.check_threshold(threshold)
+    collapse = maxdim >= 2 and not cocycles
+    raw = _core.rips_square(D, None, maxdim, threshold, coeff, cocycles, 0, SPARSE_BELOW, collapse,
+                            FORWARD_MAX_EDGES)
+    return _from_core(raw, coeff, cocycles)
 
 
 def _dense_from_condensed(d: np.ndarray, dt: np.dtype):

@@ -45,7 +45,8 @@ import numpy as np
 
 from ._scipy import sparse, issparse, cdist, pdist, squareform
 from . import _validation as V
-from ._engine import rips
+from . import _core
+from ._engine import _rips_on_euclidean_matrix, rips
 from .sampling import farthest_point_sampling
 
 
@@ -224,8 +225,11 @@ def _ripserpy_edge_count(D: np.ndarray, thresh: float, engine_count: int) -> int
     births = D.ndim == 2 and np.any(np.diagonal(D) != 0)
     if np.isinf(thresh) and not births:
         return engine_count
-    condensed = squareform(D, checks=False) if D.ndim == 2 else D
-    return int(np.count_nonzero(condensed <= thresh))
+    if D.ndim == 1:
+        return int(np.count_nonzero(D <= thresh))
+    # The upper triangle, a band of rows at a time (no condensed copy).
+    return sum(int(np.count_nonzero(np.triu(D[i:i + 512] <= thresh, k=i + 1)))
+               for i in range(0, D.shape[0], 512))
 
 
 def ripser(
@@ -314,6 +318,11 @@ def ripser(
     elif distance_matrix:
         dperm2all = used = X
         result = rips(X, distance_matrix=True, dtype=dtype, **kw)
+    elif isinstance(metric, str) and metric in _EUCLIDEAN and not issparse(X):
+        # The engine's own matrix, computed once on all cores and borrowed
+        # by the engine: no pdist, squareform or condensed copies.
+        dperm2all = used = _core.euclidean_distances(np.ascontiguousarray(X, dtype=dtype), 0)
+        result = _rips_on_euclidean_matrix(dperm2all, **kw)
     else:
         dperm2all = used = _pairwise(X, metric)
         V.check_finite(dperm2all, f"distances under metric {metric!r}")
