@@ -76,22 +76,32 @@ public:
     // Number of neighbours of v within the threshold.
     std::size_t size(index_t v) { return list(v).size; }
 
-    // Neighbours of v in order, valid up to position `through` (inclusive) and
-    // beyond as far as has been sorted: call before reading a position.
-    const vertex_t* sorted_through(index_t v, std::size_t through) {
-        const sorted_list& l = list(v);
+    // Makes v's order valid up to position `through` (inclusive, or to the
+    // end of the list): call before reading a position with at().
+    void sort_through(index_t v, std::size_t through) {
+        list(v);
         if (through >= sorted_[v].load(std::memory_order_acquire)) extend(v, through);
-        return l.items.get();
     }
+    // The neighbour at a position that sort_through has made valid.
+    vertex_t at(index_t v, std::size_t pos) const { return lists_[v].at(pos); }
 
     // First position in v's order whose distance is > x (or >= x when inclusive).
     std::size_t first_beyond(index_t v, value_t x, bool inclusive) {
         const sorted_list& l = list(v);
         const value_t* row = dist_.row(v);
-        auto below = [&](vertex_t u) { return inclusive ? row[u] < x : row[u] <= x; };
+        auto below = [&](std::size_t pos) {
+            const vertex_t u = l.at(pos);
+            return inclusive ? row[u] < x : row[u] <= x;
+        };
         std::size_t done = sorted_[v].load(std::memory_order_acquire);
-        while (done < l.size && (done == 0 || below(l.items[done - 1]))) done = extend(v, done);
-        return std::partition_point(l.items.get(), l.items.get() + done, below) - l.items.get();
+        while (done < l.size && (done == 0 || below(done - 1))) done = extend(v, done);
+        std::size_t lo = 0, hi = done;   // the first position not below x
+        while (lo < hi) {
+            const std::size_t mid = lo + (hi - lo) / 2;
+            if (below(mid)) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
 private:
@@ -102,12 +112,29 @@ private:
     static constexpr by_key key_less{};   // an object, so that the heap and sort calls inline it
     std::mutex& lock_of(index_t v) { return locks_[static_cast<std::size_t>(v) % locks_.size()]; }
 
-    // The sorted prefix of a vertex's neighbours, in room for all of them.
-    // The room is never written beyond the prefix, so its pages are never
-    // touched: reductions read the first hundred or so of thousands.
+    // The sorted prefix of a vertex's neighbours, in blocks of 128, 256, 512,
+    // ... entries, taken as the prefix grows: reductions read the first
+    // hundred or so of thousands, and a block never moves once written, so
+    // other threads read it without a lock.
     struct sorted_list {
-        std::unique_ptr<vertex_t[]> items;
+        static constexpr std::size_t first_block = 128;
+        std::array<std::unique_ptr<vertex_t[]>, 32> blocks;   // 128 * (2^32 - 1) positions
         std::size_t size = 0;
+
+        // Block b holds positions [first_block * (2^b - 1), first_block * (2^(b+1) - 1)).
+        static std::size_t block_of(std::size_t pos) {
+            return std::size_t(63 - __builtin_clzll((pos / first_block) + 1));
+        }
+        static std::size_t block_start(std::size_t b) { return first_block * ((std::size_t(1) << b) - 1); }
+        vertex_t at(std::size_t pos) const {
+            const std::size_t b = block_of(pos);
+            return blocks[b][pos - block_start(b)];
+        }
+        void write(std::size_t pos, vertex_t u) {   // under the list's lock
+            const std::size_t b = block_of(pos);
+            if (!blocks[b]) blocks[b].reset(new vertex_t[std::min(first_block << b, size - block_start(b))]);
+            blocks[b][pos - block_start(b)] = u;
+        }
     };
 
     const sorted_list& list(index_t v) {
@@ -118,7 +145,6 @@ private:
                 std::size_t count = 0;
                 for (index_t u = 0; u < dist_.size(); ++u) count += row[u] <= threshold_;
                 count -= row[v] <= threshold_;
-                lists_[v].items.reset(new vertex_t[count]);
                 lists_[v].size = count;
                 built_[v].store(true, std::memory_order_release);
             }
@@ -128,8 +154,9 @@ private:
 
     // Sorts v's list at least through position `through`, in doubling chunks:
     // each chunk is the smallest neighbours after the prefix, selected in one
-    // pass over v's row (the list itself is never built). Once the prefix would pass a quarter of the list, the whole rest
-    // is sorted at once. Returns the new prefix length.
+    // pass over v's row (the list itself is never built). Once the prefix
+    // would pass a quarter of the list, the whole rest is sorted at once.
+    // Returns the new prefix length.
     std::size_t extend(index_t v, std::size_t through) {
         std::lock_guard<std::mutex> guard(lock_of(v));
         sorted_list& l = lists_[v];
@@ -141,8 +168,7 @@ private:
         while (done <= through && done < m) {
             const std::size_t chunk = std::min(m - done, std::max<std::size_t>(128, done));
             // Neighbours after the prefix's last entry (all when it is empty).
-            const keyed last = done > 0 ? keyed{row[l.items[done - 1]], l.items[done - 1]}
-                                        : keyed{-infinity<value_t>(), 0};
+            const keyed last = done > 0 ? keyed{row[l.at(done - 1)], l.at(done - 1)} : keyed{-infinity<value_t>(), 0};
             auto after_last = [&](value_t d, index_t u) {
                 return d > last.distance || (d == last.distance && u < index_t(last.vertex));
             };
@@ -174,7 +200,7 @@ private:
                 if (best.size() > chunk) keep_smallest();
                 std::sort(best.begin(), best.end(), key_less);
             }
-            for (std::size_t p = 0; p < best.size(); ++p) l.items[done + p] = best[p].vertex;
+            for (std::size_t p = 0; p < best.size(); ++p) l.write(done + p, best[p].vertex);
             done += best.size();
         }
         sorted_[v].store(done, std::memory_order_release);

@@ -187,10 +187,9 @@ private:
         if (from_start || bound->diameter == d) {
             // Cofacets of diameter d, by decreasing w, each within d of every vertex.
             const std::size_t end = order_.first_beyond(v[0], d, false);
-            const vertex_t* list = order_.sorted_through(v[0], end);
             const std::size_t begin = flat_.size();
             for (std::size_t p = 0; p < end; ++p) {
-                const index_t w = list[p];
+                const index_t w = order_.at(v[0], p);
                 bool within = true;
                 for (index_t t = 1; t <= dim_ && within; ++t) within = w != v[t] && dist_(v[t], w) <= d;
                 if (within) flat_.push_back(static_cast<vertex_t>(w));
@@ -235,7 +234,8 @@ private:
         const index_t t = cur.vertex;
         const value_t* row = dist_.row(v[t]);
         for (; cur.pos < cur.end; ++cur.pos) {
-            const index_t w = order_.sorted_through(v[t], cur.pos)[cur.pos];
+            order_.sort_through(v[t], cur.pos);
+            const index_t w = order_.at(v[t], cur.pos);
             const value_t delta = row[w];
             bool mine = true;  // is v_t the vertex farthest from w (first among ties)?
             for (index_t u = 0; u < t && mine; ++u) mine = dist_(v[u], w) < delta;
