@@ -16,10 +16,13 @@
 
 namespace toposcope {
 
-template <class value_t>
-inline bool reverse_filtration_less(const diameter_index<value_t>& a, const diameter_index<value_t>& b) {
-    return filtration_less(b, a);
-}
+// Reverse filtration order, as an object so that the sorts inline it.
+struct reverse_filtration_order {
+    template <class value_t>
+    bool operator()(const diameter_index<value_t>& a, const diameter_index<value_t>& b) const {
+        return filtration_less(b, a);
+    }
+};
 
 template <class value_t>
 struct column_batch {
@@ -33,7 +36,7 @@ struct column_batch {
 template <class value_t>
 void merge_batches(std::vector<column_batch<value_t>>& parts, column_batch<value_t>& out, bool keep_simplices) {
     parallel_for(static_cast<index_t>(parts.size()), static_cast<int>(parts.size()), [&](index_t p, int) {
-        std::sort(parts[p].columns.begin(), parts[p].columns.end(), reverse_filtration_less<value_t>);
+        std::sort(parts[p].columns.begin(), parts[p].columns.end(), reverse_filtration_order{});
     });
     std::size_t nc = 0, ns = 0;
     for (auto& p : parts) { nc += p.columns.size(); ns += p.simplices.size(); }
@@ -43,7 +46,7 @@ void merge_batches(std::vector<column_batch<value_t>>& parts, column_batch<value
         const auto middle = static_cast<std::ptrdiff_t>(out.columns.size());
         out.columns.insert(out.columns.end(), p.columns.begin(), p.columns.end());
         std::inplace_merge(out.columns.begin(), out.columns.begin() + middle, out.columns.end(),
-                           reverse_filtration_less<value_t>);
+                           reverse_filtration_order{});
         if (keep_simplices) out.simplices.insert(out.simplices.end(), p.simplices.begin(), p.simplices.end());
         out.apparent += p.apparent;
         out.cleared += p.cleared;
