@@ -121,20 +121,29 @@ private:
     void add_edge(rank_t x, bool has_triangle) {
         const index_t u = edges_[x].u, v = edges_[x].v;
         // Triangles at x with another active edge, one per third vertex w.
+        // The active edges at u whose other end meets v (and the reverse) are
+        // gathered without branching on the bit test, which goes either way
+        // (a third of them meet, on the torus).
+        const auto &at_u = registry_[u], &at_v = registry_[v];
+        if (met_.size() < at_u.size() + at_v.size()) met_.resize(at_u.size() + at_v.size());
+        std::size_t met = 0;
+        for (const auto& a : at_u) met_[met] = a, met += adjacency_.has(v, a.other);
+        const std::size_t met_at_u = met;
+        for (const auto& a : at_v) met_[met] = a, met += adjacency_.has(u, a.other);
         ++stamp_value_;
         triangles_.clear();
-        for (const auto& a : registry_[u])
-            if (adjacency_.has(v, a.other)) {
-                stamp_[a.other] = stamp_value_;
-                slot_of_[a.other] = std::uint32_t(triangles_.size());
-                triangles_.push_back({a.other, a.slot, no_slot});
-            }
-        for (const auto& a : registry_[v])
-            if (adjacency_.has(u, a.other)) {
-                if (stamp_[a.other] == stamp_value_) { triangles_[slot_of_[a.other]].second = a.slot; continue; }
-                stamp_[a.other] = stamp_value_;
-                triangles_.push_back({a.other, a.slot, no_slot});
-            }
+        for (std::size_t k = 0; k < met_at_u; ++k) {
+            const auto& a = met_[k];
+            stamp_[a.other] = stamp_value_;
+            slot_of_[a.other] = std::uint32_t(triangles_.size());
+            triangles_.push_back({a.other, a.slot, no_slot});
+        }
+        for (std::size_t k = met_at_u; k < met; ++k) {
+            const auto& a = met_[k];
+            if (stamp_[a.other] == stamp_value_) { triangles_[slot_of_[a.other]].second = a.slot; continue; }
+            stamp_[a.other] = stamp_value_;
+            triangles_.push_back({a.other, a.slot, no_slot});
+        }
         // A triangle where x is the only active edge kills x's own class at
         // once (a pair of length zero); after it x is inactive. With none,
         // x is a new class.
@@ -158,6 +167,7 @@ private:
     struct triangle { std::uint32_t w; rank_t first, second; };   // class slots of active (u, w) / (v, w)
 
     std::vector<std::vector<neighbor>> registry_; // active edges at each vertex
+    std::vector<neighbor> met_;                   // add_edge's active edges that close a triangle
     class_annotation<dense_cell_index> classes_;
     std::vector<triangle> triangles_;
     std::vector<std::uint32_t> stamp_, slot_of_;
