@@ -125,8 +125,7 @@ spanning_forest<value_t> minimum_spanning_forest(const dense_distance_matrix<val
             at = best[0];
         }
     }
-    std::sort(forest.edges.begin(), forest.edges.end(),
-              [](const diameter_index<value_t>& a, const diameter_index<value_t>& b) { return filtration_less(a, b); });
+    std::sort(forest.edges.begin(), forest.edges.end(), filtration_order{});
     return forest;
 }
 
@@ -139,8 +138,7 @@ spanning_forest<value_t> minimum_spanning_forest(const sparse_distance_matrix<va
         for (auto it = dist.begin(i); it != dist.end(i); ++it)
             if (it->vertex > i && it->diameter <= threshold)
                 edges.push_back({it->diameter, codec.edge_index(i, it->vertex)});
-    std::sort(edges.begin(), edges.end(),
-              [](const diameter_index<value_t>& a, const diameter_index<value_t>& b) { return filtration_less(a, b); });
+    std::sort(edges.begin(), edges.end(), filtration_order{});
     spanning_forest<value_t> forest;
     union_find sets(n);
     std::vector<std::vector<index_t>> adjacent(n);

@@ -37,6 +37,13 @@ template <class value_t>
 inline bool neighbor_less(const keyed_neighbor<value_t>& a, const keyed_neighbor<value_t>& b) {
     return a.distance < b.distance || (a.distance == b.distance && a.vertex > b.vertex);
 }
+// The same order as an object, which the sort, selection and heap calls inline.
+struct neighbor_key_less {
+    template <class value_t>
+    bool operator()(const keyed_neighbor<value_t>& a, const keyed_neighbor<value_t>& b) const {
+        return neighbor_less(a, b);
+    }
+};
 
 // Replaces the largest element of a max-heap (std::push_heap's) by x and
 // restores the heap: one walk down, where pop_heap and push_heap take two.
@@ -106,10 +113,7 @@ public:
 
 private:
     using keyed = keyed_neighbor<value_t>;
-    struct by_key {
-        bool operator()(const keyed& a, const keyed& b) const { return neighbor_less(a, b); }
-    };
-    static constexpr by_key key_less{};   // an object, so that the heap and sort calls inline it
+    static constexpr neighbor_key_less key_less{};
     std::mutex& lock_of(index_t v) { return locks_[static_cast<std::size_t>(v) % locks_.size()]; }
 
     // The sorted prefix of a vertex's neighbours, in blocks of 128, 256, 512,
@@ -263,10 +267,7 @@ public:
 
 private:
     using keyed = keyed_neighbor<value_t>;
-    struct by_key {
-        bool operator()(const keyed& a, const keyed& b) const { return neighbor_less(a, b); }
-    };
-    static constexpr by_key key_less{};   // an object, so that the heap and sort calls inline it
+    static constexpr neighbor_key_less key_less{};
     index_t n_, k_;
     std::vector<vertex_t> items_;
     std::vector<value_t> reach_;

@@ -59,15 +59,17 @@ index_t count_edges(const Matrix& dist, value_t threshold, int n_threads = 1) {
     const int threads = resolve_threads(n_threads);
     std::vector<index_t> edges(threads, 0);
     parallel_for((n + block - 1) / block, threads, [&](index_t b, int t) {
+        index_t in_block = 0;   // summed here: the threads' totals share a cache line
         for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
             if constexpr (Matrix::is_sparse) {
                 for (auto it = dist.begin(i); it != dist.end(i); ++it)
-                    edges[t] += it->vertex > i && it->diameter <= threshold;
+                    in_block += it->vertex > i && it->diameter <= threshold;
             } else {
                 const value_t* row = dist.row(i);
-                for (index_t j = i + 1; j < n; ++j) edges[t] += row[j] <= threshold;
+                for (index_t j = i + 1; j < n; ++j) in_block += row[j] <= threshold;
             }
         }
+        edges[t] += in_block;
     });
     return std::accumulate(edges.begin(), edges.end(), index_t(0));
 }

@@ -46,4 +46,10 @@ inline bool filtration_less(const A& a, const B& b) {
     return a.diameter < b.diameter || (a.diameter == b.diameter && a.index > b.index);
 }
 
+// filtration_less as an object, which sorts inline.
+struct filtration_order {
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return filtration_less(a, b); }
+};
+
 }  // namespace toposcope
