@@ -183,6 +183,20 @@ def _dense_from_square(D: np.ndarray, dt: np.dtype):
     return D, n, births
 
 
+def _engine_options(maxdim, coeff, threshold, n_threads, collapse, cocycles):
+    """The checked (maxdim, coeff, threshold, n_threads, collapse) the engine
+    takes; collapse defaults to on for H2 and above without cocycles."""
+    maxdim = V.check_maxdim(maxdim)
+    coeff = V.check_coeff(coeff)
+    threshold = V.check_threshold(threshold)
+    n_threads = V.check_n_threads(n_threads)
+    if collapse is None:
+        collapse = maxdim >= 2 and not cocycles
+    elif collapse and cocycles:
+        raise ValueError("collapse=True cannot give cocycles of the input filtration; use collapse=False")
+    return maxdim, coeff, threshold, n_threads, bool(collapse)
+
+
 def _exactly_symmetric(D: np.ndarray, rtol: float) -> bool:
     """Whether D equals its transpose bit for bit; False when it is only
     within rtol of it (rounding); ValueError when it is not even that.
@@ -203,11 +217,8 @@ def _rips_on_euclidean_matrix(D: np.ndarray, maxdim: int, threshold: float, coef
     finite and non-negative with a zero diagonal by construction, so it is
     borrowed as it is, without the checks a user's matrix gets."""
     _check_points(D.shape[0])
-    maxdim = V.check_maxdim(maxdim)
-    coeff = V.check_coeff(coeff)
-    threshold = V.check_threshold(threshold)
-    collapse = maxdim >= 2 and not cocycles
-    raw = _core.rips_square(D, None, maxdim, threshold, coeff, cocycles, 0, SPARSE_BELOW, collapse,
+    maxdim, coeff, threshold, n_threads, collapse = _engine_options(maxdim, coeff, threshold, None, None, cocycles)
+    raw = _core.rips_square(D, None, maxdim, threshold, coeff, cocycles, n_threads, SPARSE_BELOW, collapse,
                             FORWARD_MAX_EDGES)
     return _from_core(raw, coeff, cocycles)
 
@@ -310,15 +321,8 @@ def rips(
         return approximate_rips(X, approximate, maxdim=maxdim, threshold=threshold, coeff=coeff, metric=metric,
                                 distance_matrix=distance_matrix, n_perm=n_perm, cocycles=cocycles,
                                 n_threads=n_threads)
-    maxdim = V.check_maxdim(maxdim)
-    coeff = V.check_coeff(coeff)
-    threshold = V.check_threshold(threshold)
-    n_threads = V.check_n_threads(n_threads)
-    if collapse is None:
-        collapse = maxdim >= 2 and not cocycles
-    elif collapse and cocycles:
-        raise ValueError("collapse=True cannot give cocycles of the input filtration; use collapse=False")
-    collapse = bool(collapse)
+    maxdim, coeff, threshold, n_threads, collapse = _engine_options(maxdim, coeff, threshold, n_threads, collapse,
+                                                                    cocycles)
     if metric == "precomputed":
         distance_matrix = True
 
@@ -350,8 +354,8 @@ def rips(
     _check_points(n)
     if X.shape[1] == 0:
         raise ValueError("points have zero coordinates")
-    # The square matrix. The reduction's sorted neighbour lists have room for
-    # 4 bytes a pair but write only the prefix they read (neighbor_order.hpp).
+    # The square matrix. The reduction's sorted neighbour lists hold only the
+    # prefixes it reads (neighbor_order.hpp), far below a pair's worth.
     per_pair = dt.itemsize
     euclidean = isinstance(metric, str) and metric in ("euclidean", "l2")
     P: Optional[np.ndarray] = None  # the cloud in the engine's dtype, once read
