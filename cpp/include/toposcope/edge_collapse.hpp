@@ -19,7 +19,12 @@
 // lists hold (vertex, time) pairs, times being ranks of the distinct values,
 // in one array; a dominator found once is only tested against the neighbours
 // that join later, and dropped edges leave the lists. The common neighbour
-// that joined first is tried first as the dominator.
+// that joined first is tried first as the dominator. Where the graph is dense
+// enough (n^2 / 4 bytes at most twice the lists), two bit matrices stand
+// beside the lists: the links not dropped, whose AND lists common neighbours
+// (a neighbour's place in a list, and so its time, is a count of bits), and
+// the links present at the time of the edge in process, against which a
+// domination test costs one bit per neighbour instead of a merge scan.
 //
 // Two threads, same result: edges go in waves of consecutive edges whose
 // neighbour-list reads and writes do not meet (an edge reads the lists of its
@@ -42,6 +47,17 @@
 #include "types.hpp"
 
 namespace toposcope {
+
+// The bit matrices pay only with a POPCNT instruction (a list position is a
+// count of bits). Wheels are built for any x86-64, so the function that
+// counts is compiled for it and the bits are used only where the CPU has it.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TOPOSCOPE_TARGET_POPCNT __attribute__((target("popcnt")))
+inline bool cpu_has_popcount() { return __builtin_cpu_supports("popcnt"); }
+#else
+#define TOPOSCOPE_TARGET_POPCNT
+inline bool cpu_has_popcount() { return true; }
+#endif
 
 template <class value_t>
 class edge_collapser {
@@ -68,6 +84,15 @@ public:
             const vertex_t a = vertex_t(edges_[e].u), b = vertex_t(edges_[e].v);
             links_[start_[a] + size_[a]++] = {b, time_[e]};
             links_[start_[b] + size_[b]++] = {a, time_[e]};
+        }
+        // Adjacency bits where the two bit matrices cost at most twice the
+        // lists (an average degree of n / 64 or more: o3_4096 has 114).
+        const std::size_t words = (std::size_t(n) + 63) / 64;
+        if (2 * std::size_t(n) * words * sizeof(std::uint64_t) <= 2 * links_.size() * sizeof(link) && cpu_has_popcount()) {
+            words_ = words;
+            present_.assign(std::size_t(n) * words, 0);
+            for (const auto& e : edges_) set_present(vertex_t(e.u), vertex_t(e.v), true);
+            alive_ = present_;
         }
         const index_t block = 1024;
         parallel_for((n + block - 1) / block, resolve_threads(n_threads), [&](index_t b, int) {
@@ -124,7 +149,9 @@ public:
             for (std::size_t c = 0; c < wave; ++c) {
                 const std::size_t spent = lanes_[queue[c]].spent;
                 budget = budget > spent ? budget - spent : 0;
+                if (lanes_[queue[c]].kept) kept_.push_back(next - 1 - c);
             }
+            if (words_) forget_kept(next > wave ? time_[next - wave - 1] : 0);
             // Edges listed but not in the wave keep their lists of common
             // neighbours unless the wave wrote one of their ends' lists.
             // (Near the end the queue can be longer than the edges left.)
@@ -177,13 +204,16 @@ private:
         std::vector<vertex_t> present;          // common neighbours present, in vertex order
         std::vector<common_neighbor> later;     // the others, with the time they join
         std::size_t budget = 0, spent = 0;      // domination steps left when the wave began; spent since
+        rank_t own = 0;                         // the edge's time
         bool listed = false;                    // present and later hold the edge's common neighbours
+        bool kept = false;                      // left at its time (not dominated there)
     };
 
     // Lists edge i's common neighbours: those present at its time (in
     // vertex order, for the merge scans below) and the later ones, each with
     // the time it joins both ends. Reads the lists of its two ends only.
     void list_common(std::size_t i, lane& l) {
+        if (words_) return list_common_by_bits(i, l);
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
         const rank_t tau = time_[i];
         l.listed = true;
@@ -210,6 +240,39 @@ private:
         }
     }
 
+    // The same from the bits: a common neighbour's place in each end's list
+    // (in vertex order, exactly the alive links) is a count of bits below it.
+    TOPOSCOPE_TARGET_POPCNT void list_common_by_bits(std::size_t i, lane& l) {
+        const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
+        const rank_t tau = time_[i];
+        l.listed = true;
+        l.present.clear();
+        l.later.clear();
+        rank_t first_entry = never;
+        l.first = never;
+        const std::uint64_t *au = alive_.data() + std::size_t(u) * words_, *av = alive_.data() + std::size_t(v) * words_;
+        const link *lu = list(u), *lv = list(v);
+        std::size_t below_u = 0, below_v = 0;   // links of u, v to vertices under the current word
+        for (std::size_t k = 0; k < words_; ++k) {
+            const std::uint64_t wu = au[k], wv = av[k];
+            for (std::uint64_t both = wu & wv; both; both &= both - 1) {
+                const int b = __builtin_ctzll(both);
+                const std::uint64_t under = (std::uint64_t(1) << b) - 1;
+                const vertex_t x = vertex_t(k * 64 + b);
+                const rank_t entry = std::max(lu[below_u + __builtin_popcountll(wu & under)].time,
+                                              lv[below_v + __builtin_popcountll(wv & under)].time);
+                if (entry <= tau) {
+                    if (entry < first_entry) { first_entry = entry; l.first = x; }
+                    l.present.push_back(x);
+                } else {
+                    l.later.push_back({x, entry});
+                }
+            }
+            below_u += __builtin_popcountll(wu);
+            below_v += __builtin_popcountll(wv);
+        }
+    }
+
     // How many of the k listed edges (from `next - 1` down) form the wave:
     // stops at the first that reads a list an earlier one writes, or writes
     // one an earlier one reads (at least one edge always goes).
@@ -221,6 +284,8 @@ private:
             const lane& l = lanes_[queue[c]];
             const vertex_t u = vertex_t(edges_[next - 1 - c].u), v = vertex_t(edges_[next - 1 - c].v);
             bool clash = in_wave_[u] >= reads || in_wave_[v] >= reads;
+            // Edges kept in earlier waves are present at the wave's first time only.
+            clash = clash || (!kept_.empty() && time_[next - 1 - c] != time_[next - 1]);
             for (const vertex_t x : l.present) clash = clash || in_wave_[x] == writes;
             for (const auto& x : l.later) clash = clash || in_wave_[x.vertex] == writes;
             if (clash && c > 0) break;
@@ -234,8 +299,10 @@ private:
     // Delays or drops edge i (its common neighbours listed in l), or leaves it.
     void decide(std::size_t i, lane& l, std::size_t max_events) {
         rank_t tau = time_[i];
+        l.own = tau;
+        l.kept = false;
         vertex_t dominator;
-        if (!find_dominator(l, tau, dominator)) return;
+        if (!find_dominator(l, tau, dominator)) { l.kept = true; return; }
         // Candidate times: when a common neighbour joins both ends. Between
         // two of them only edges among the present neighbours appear, which
         // can make the edge dominated but never undo it, so the first time it
@@ -272,9 +339,28 @@ private:
         return false;
     }
 
-    // One merge scan of the present neighbours against c's neighbour list
-    // (both in vertex order), stopping at the first one missing.
+    // Whether c is adjacent by tau to every other present neighbour,
+    // stopping at the first one missing. With bits, one bit per neighbour
+    // (a link present at the edge's own time is present by tau; later links
+    // are looked up); else one merge scan of the present neighbours against
+    // c's list (both in vertex order).
     bool dominates(lane& l, vertex_t c, rank_t tau) {
+        if (words_) {
+            const std::uint64_t *now = present_.data() + std::size_t(c) * words_,
+                                *alive = alive_.data() + std::size_t(c) * words_;
+            std::size_t steps = 1;
+            bool ok = true;
+            for (const vertex_t w : l.present) {
+                if (w == c) continue;
+                ++steps;
+                if (now[w >> 6] >> (w & 63) & 1) continue;
+                if (tau > l.own && (alive[w >> 6] >> (w & 63) & 1) && find(c, w)->time <= tau) continue;
+                ok = false;
+                break;
+            }
+            spend(l, steps);
+            return ok;
+        }
         const link* ac = list(c);
         const std::size_t m = size_[c];
         std::size_t k = 0;
@@ -313,6 +399,7 @@ private:
     void delay(std::size_t i, rank_t tau) {
         time_[i] = tau;
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
+        if (words_) set_present(u, v, false);
         find(u, v)->time = tau;
         find(v, u)->time = tau;
     }
@@ -322,11 +409,34 @@ private:
     void remove(std::size_t i) {
         time_[i] = never;
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
+        if (words_) {
+            set_present(u, v, false);
+            for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}})
+                alive_[std::size_t(x) * words_ + (y >> 6)] &= ~(std::uint64_t(1) << (y & 63));
+        }
         for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}}) {
             link* const at = find(x, y);
             std::copy(at + 1, list(x) + size_[x], at);
             --size_[x];
         }
+    }
+
+    void set_present(vertex_t u, vertex_t v, bool on) {
+        for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}}) {
+            std::uint64_t& word = present_[std::size_t(x) * words_ + (y >> 6)];
+            const std::uint64_t bit = std::uint64_t(1) << (y & 63);
+            word = on ? word | bit : word & ~bit;
+        }
+    }
+
+    // Edges left at their time stay present until the edges to process are
+    // earlier (`now`): then their bits go. kept_ is in processing order, so
+    // by non-increasing time, and what stays has time `now`.
+    void forget_kept(rank_t now) {
+        std::size_t k = 0;
+        for (; k < kept_.size() && time_[kept_[k]] > now; ++k)
+            set_present(vertex_t(edges_[kept_[k]].u), vertex_t(edges_[kept_[k]].v), false);
+        kept_.erase(kept_.begin(), kept_.begin() + std::ptrdiff_t(k));
     }
 
     // Edges by value, ties by their ends: a total order, so the result does
@@ -354,6 +464,10 @@ private:
     std::size_t batch_ = 8;                       // edges listed ahead of each wave
     std::vector<std::uint64_t> in_wave_;          // per vertex: read (2s) or written (2s + 1) in wave s
     std::uint64_t wave_stamp_ = 0;
+    std::size_t words_ = 0;                       // per row of present_; 0: no bits
+    std::vector<std::uint64_t> present_;          // bit (x, y): link xy is there at the time of the edges in process
+    std::vector<std::uint64_t> alive_;            // bit (x, y): link xy is not dropped
+    std::vector<std::size_t> kept_;               // edges left at their time, still present
     bool abandoned_ = false;
 };
 
