@@ -103,16 +103,32 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_edge_columns(
     return out;
 }
 
+// Removes the columns that are pivots of the previous reduction (clearing),
+// keeping the order: for columns assembled before that reduction ended.
+template <class value_t>
+void drop_cleared(column_batch<value_t>& batch, const pivot_map& pivots) {
+    const std::size_t before = batch.columns.size();
+    batch.columns.erase(std::remove_if(batch.columns.begin(), batch.columns.end(),
+                                       [&](const diameter_index<value_t>& c) { return pivots.contains(c.index); }),
+                        batch.columns.end());
+    batch.cleared += static_cast<index_t>(before - batch.columns.size());
+}
+
 // (dim)-simplices as cofacets of the kept (dim - 1)-simplices, minus pivots of
 // the previous reduction and both halves of apparent pairs. Testing the lower
 // halves here, in parallel, spares the reduction millions of columns in H2
 // (sphere_300: 4.0 M triangles, nearly all apparent): no sorting, no pivot-map
 // entries. A reduction that meets such a pivot finds its owner again with
 // zero_apparent_facet.
-template <class Matrix>
+//
+// `pivots` may be null: the calling thread first runs `beside` (the previous
+// reduction, which fills them) while the others assemble, and the caller
+// clears afterwards (drop_cleared). A pivot is never half of an apparent
+// pair (no simplex is in two persistence pairs), so the counts are the same.
+template <class Matrix, class Beside = void (*)()>
 column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
     const rips_filtration<Matrix>& filt, const std::vector<diameter_index<typename rips_filtration<Matrix>::value_t>>& faces,
-    index_t dim, const pivot_map& pivots, bool keep_simplices, int n_threads) {
+    index_t dim, const pivot_map* pivots, bool keep_simplices, int n_threads, Beside&& beside = [] {}) {
     using value_t = typename rips_filtration<Matrix>::value_t;
     const index_t block = 256;
     const index_t n_blocks = (static_cast<index_t>(faces.size()) + block - 1) / block;
@@ -124,7 +140,7 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
         // face's vertices, and the apparent tests run on vertex lists.
         const auto& dist = filt.distances();
         const index_t n = dist.size();
-        parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
+        parallel_for_beside(beside, n_blocks, n_threads, [&](index_t b, int t) {
             const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
             std::vector<index_t>& fv = verts[t];
             std::vector<index_t> cv(dim + 1), scratch(dim + 2);
@@ -138,7 +154,7 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                     if (!(d <= filt.threshold())) continue;
                     const index_t index = faces[f].index + filt.codec().binomial(w, dim + 1);
                     if (keep_simplices) parts[t].simplices.push_back({d, index});
-                    if (pivots.contains(index)) { ++parts[t].cleared; continue; }
+                    if (pivots && pivots->contains(index)) { ++parts[t].cleared; continue; }
                     cv[0] = w;
                     if (filt.in_apparent_pair(cv.data(), dim, d, scratch.data())) { ++parts[t].apparent; continue; }
                     parts[t].columns.push_back({d, index});
@@ -152,7 +168,7 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
         // vertex-list apparent test (no index decoding, one distance lookup
         // per pair); larger ones the index-based one.
         const bool by_vertices = dim + 2 <= rips_filtration<Matrix>::max_sparse_apparent_vertices;
-        parallel_for(n_blocks, n_threads, [&](index_t b, int t) {
+        parallel_for_beside(beside, n_blocks, n_threads, [&](index_t b, int t) {
             const index_t end = std::min<index_t>(static_cast<index_t>(faces.size()), (b + 1) * block);
             constexpr index_t K = rips_filtration<Matrix>::max_sparse_apparent_vertices;
             std::vector<index_t> cv(dim + 1), cscratch(dim + 2);
@@ -170,7 +186,7 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                     if (!(c.diameter <= filt.threshold())) continue;
                     c.coefficient = 1;
                     if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
-                    if (pivots.contains(c.index)) { ++parts[t].cleared; continue; }
+                    if (pivots && pivots->contains(c.index)) { ++parts[t].cleared; continue; }
                     cv[0] = scan[t].new_vertex();   // above every vertex of the face
                     if (by_vertices)
                         for (index_t a = 1; a <= dim; ++a)

@@ -22,9 +22,11 @@ inline int resolve_threads(int requested) {
 }
 
 // Calls body(task, thread) for every task in [0, n_tasks), handing tasks out
-// one at a time (tasks should be coarse). Thread 0 is the caller's thread.
-template <class Body>
-void parallel_for(index_t n_tasks, int n_threads, Body&& body) {
+// one at a time (tasks should be coarse), after the calling thread (thread 0)
+// has run `first`: a sequential job overlapped with parallel work that does
+// not depend on it.
+template <class First, class Body>
+void parallel_for_beside(First&& first, index_t n_tasks, int n_threads, Body&& body) {
     n_threads = std::max(1, std::min<int>(n_threads, static_cast<int>(std::max<index_t>(n_tasks, 1))));
     std::atomic<index_t> next{0};
     std::atomic<bool> failed{false};
@@ -32,6 +34,7 @@ void parallel_for(index_t n_tasks, int n_threads, Body&& body) {
     std::mutex error_mutex;
     auto worker = [&](int thread) {
         try {
+            if (thread == 0) first();
             for (index_t t = next++; t < n_tasks && !failed; t = next++) body(t, thread);
         } catch (...) {
             std::lock_guard<std::mutex> lock(error_mutex);
@@ -44,6 +47,11 @@ void parallel_for(index_t n_tasks, int n_threads, Body&& body) {
     worker(0);
     for (auto& th : pool) th.join();
     if (error) std::rethrow_exception(error);
+}
+
+template <class Body>
+void parallel_for(index_t n_tasks, int n_threads, Body&& body) {
+    parallel_for_beside([] {}, n_tasks, n_threads, std::forward<Body>(body));
 }
 
 // Many short parallel phases on the calling thread and one helper that lives

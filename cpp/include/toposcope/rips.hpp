@@ -237,10 +237,24 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         if constexpr (!Matrix::is_sparse) reducer.set_threads(opt.n_threads);
         for (index_t dim = 1; dim <= opt.max_dim; ++dim) {
             pivot_map pivots;
-            reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]);
-            if (dim == opt.max_dim) break;
-            std::vector<diameter_index<value_t>>().swap(columns);
-            auto next = assemble_columns(filt, simplices, dim + 1, pivots, dim + 1 < opt.max_dim, opt.n_threads);
+            auto reduce = [&] { reducer.reduce(columns, dim, pivots, result.diagrams[dim], result.stats[dim]); };
+            if (dim == opt.max_dim) {
+                reduce();
+                break;
+            }
+            column_batch<value_t> next;
+            if constexpr (Matrix::is_sparse) {
+                // This reduction runs on one thread: the other threads
+                // assemble the next dimension's columns beside it (all but the
+                // clearing, which needs its pivots), then the caller joins them.
+                next = assemble_columns(filt, simplices, dim + 1, nullptr, dim + 1 < opt.max_dim, opt.n_threads, reduce);
+                drop_cleared(next, pivots);
+                std::vector<diameter_index<value_t>>().swap(columns);
+            } else {
+                reduce();
+                std::vector<diameter_index<value_t>>().swap(columns);
+                next = assemble_columns(filt, simplices, dim + 1, &pivots, dim + 1 < opt.max_dim, opt.n_threads);
+            }
             result.stats[dim + 1].apparent = next.apparent;
             result.stats[dim + 1].cleared = next.cleared;
             columns = std::move(next.columns);
