@@ -181,8 +181,13 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                     for (index_t a = 1; a <= dim; ++a)
                         for (index_t c = a + 1; c <= dim; ++c)
                             table[a * K + c] = table[c * K + a] = filt.distances()(cv[a], cv[c]);
+                bool face_diameter_seen = false;   // a cofacet with the face's own diameter came before
                 while (scan[t].has_next(false)) {
                     entry<value_t> c = scan[t].next();
+                    // Cofacets come by decreasing new vertex, so c is the face's
+                    // first cofacet of its diameter unless one came before.
+                    const bool first_of_face = !face_diameter_seen;
+                    face_diameter_seen = face_diameter_seen || c.diameter == faces[f].diameter;
                     if (!(c.diameter <= filt.threshold())) continue;
                     c.coefficient = 1;
                     if (keep_simplices) parts[t].simplices.push_back({c.diameter, c.index});
@@ -191,7 +196,7 @@ column_batch<typename rips_filtration<Matrix>::value_t> assemble_columns(
                     if (by_vertices)
                         for (index_t a = 1; a <= dim; ++a)
                             table[a] = table[a * K] = scan[t].new_vertex_distance(std::size_t(a - 1));
-                    if (by_vertices ? filt.in_apparent_pair(cv.data(), dim, c.diameter, cscratch.data(), table)
+                    if (by_vertices ? filt.in_apparent_pair(cv.data(), dim, c.diameter, cscratch.data(), table, &first_of_face)
                                     : (filt.zero_apparent_facet(c, dim, probe[t], verts[t], facet[t]).index != -1 ||
                                        filt.zero_apparent_cofacet(c, dim, probe[t], verts[t], facet[t]).index != -1)) {
                         ++parts[t].apparent;

@@ -199,7 +199,7 @@ private:
     };
 
     // One edge's work space (an edge of the wave at a time).
-    struct lane {
+    struct alignas(64) lane {   // a cache line each: the two threads write neighbouring lanes
         vertex_t first = never;                 // the common neighbour present first: the likeliest dominator
         std::vector<vertex_t> present;          // common neighbours present, in vertex order
         std::vector<common_neighbor> later;     // the others, with the time they join

@@ -195,14 +195,19 @@ public:
     // The same on neighbour lists (sparse input): `table` holds sigma's
     // pairwise distances (row-major, stride max_sparse_apparent_vertices), and
     // the first cofacet's new vertex is found by walking the lists down from
-    // the top.
-    bool in_apparent_pair(const index_t* verts, index_t dim, value_t d, index_t* scratch,
-                          const value_t* table) const {
+    // the top. `first_of_top_facet`, when given, says whether sigma is the
+    // first cofacet of diameter d of the facet without verts[0] (the caller
+    // enumerates that facet's cofacets): when that facet is the last one, the
+    // upper half needs no walk.
+    bool in_apparent_pair(const index_t* verts, index_t dim, value_t d, index_t* scratch, const value_t* table,
+                          const bool* first_of_top_facet = nullptr) const {
         constexpr index_t K = max_sparse_apparent_vertices;
         const index_t k = dim + 1;
         // Upper half: sigma is the first cofacet of its last facet f.
         const index_t p = dim >= 1 ? pivot_facet_position(table, k, d) : -1;
-        if (p >= 0) {
+        if (p == 0 && first_of_top_facet) {
+            if (*first_of_top_facet) return true;
+        } else if (p >= 0) {
             index_t m = 0;
             for (index_t a = 0; a < k; ++a)
                 if (a != p) scratch[m++] = verts[a];
