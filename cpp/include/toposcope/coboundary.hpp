@@ -132,6 +132,13 @@ public:
         simplex_ = simplex;
         codec_.vertices(simplex.index, dim, verts_);
         cursor_.reset(simplex.index, &verts_);
+        found_ = false;
+        if (dist_.has_bits()) {   // scan the AND of the vertices' bit rows down from the top word
+            word_ = dist_.words() - 1;
+            mask_ = common_bits(word_);
+            to_new_.resize(verts_.size());
+            return;
+        }
         // Walk each vertex's neighbour list downwards; candidates come from the
         // shortest list and must appear in all the others.
         const std::size_t m = verts_.size();
@@ -143,12 +150,11 @@ public:
                 dist_.end(verts_[driver_]) - dist_.begin(verts_[driver_]))
                 driver_ = t;
         }
-        found_ = false;
     }
     const std::vector<index_t>& vertices() const { return verts_; }
 
     bool has_next(bool all_cofacets = true) {
-        if (!found_) found_ = advance();
+        if (!found_) found_ = dist_.has_bits() ? advance_bits(all_cofacets ? -1 : verts_.front()) : advance();
         if (!found_) return false;
         if (!all_cofacets && w_ < verts_.front()) return false;
         return true;
@@ -174,11 +180,12 @@ public:
     // to the simplex's t-th vertex (valid until the next has_next()).
     index_t new_vertex() const { return w_; }
     value_t new_vertex_distance(std::size_t t) const {
+        if (dist_.has_bits()) return to_new_[t];
         return t == driver_ ? pos_[t]->diameter : (pos_[t] - 1)->diameter;
     }
 
     entry_t next() {
-        if (!found_) advance();
+        if (!found_) has_next();
         found_ = false;
         cursor_.pass(w_, codec_);
         return entry_t{diameter_, cursor_.cofacet(w_, codec_),
@@ -207,11 +214,38 @@ private:
         return false;
     }
 
+    std::uint64_t common_bits(std::size_t k) const {
+        std::uint64_t m = ~std::uint64_t(0);
+        for (const index_t v : verts_) m &= dist_.bit_row(v)[k];
+        return m;
+    }
+
+    // The same on the bit rows: the next common neighbour, none at or under
+    // `floor` (the scan stops at the word holding it).
+    bool advance_bits(index_t floor) {
+        while (mask_ == 0) {
+            if (word_ == 0 || index_t(word_) * 64 <= floor) return false;
+            mask_ = common_bits(--word_);
+        }
+        const int bit = 63 - __builtin_clzll(mask_);
+        mask_ &= ~(std::uint64_t(1) << bit);
+        w_ = index_t(word_) * 64 + bit;
+        diameter_ = simplex_.diameter;
+        for (std::size_t t = 0; t < verts_.size(); ++t) {
+            to_new_[t] = dist_.neighbor_at(verts_[t], w_).diameter;
+            diameter_ = std::max(diameter_, to_new_[t]);
+        }
+        return true;
+    }
+
     const matrix_t& dist_;
     const simplex_codec& codec_;
     const prime_field& field_;
     entry_t simplex_{};
     std::vector<index_t> verts_;
+    std::size_t word_ = 0;                  // bit scan: the current word, and its candidates left
+    std::uint64_t mask_ = 0;
+    std::vector<value_t> to_new_;           // bit scan: the new vertex's distances to the simplex's
     std::vector<const neighbor*> pos_;
     std::size_t driver_ = 0;
     cofacet_index_cursor cursor_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -116,6 +117,7 @@ public:
     const neighbor* end(index_t i) const { return neighbors_.data() + offsets_[i + 1]; }
     // Distance of an edge; infinity when the edge is not in the graph.
     value_t operator()(index_t i, index_t j) const {
+        if (has_bits()) return adjacent(i, j) ? neighbor_at(i, j).diameter : infinity<value_t>();
         const neighbor* first = begin(i);
         const neighbor* last = end(i);
         const neighbor* it = std::lower_bound(first, last, j,
@@ -125,7 +127,42 @@ public:
     value_t vertex_birth(index_t i) const { return births_.empty() ? value_t(0) : births_[i]; }
     bool has_births() const { return !births_.empty(); }
 
+    // Adjacency bits beside the lists, on graphs dense enough that they cost
+    // at most twice the lists (an average degree of about n / 170 or more:
+    // collapsed graphs): the common neighbours of a simplex are then an AND
+    // of rows, scanned a word at a time (coboundary.hpp, filtration.hpp),
+    // and a neighbour's place in a list is a count of bits.
+    bool has_bits() const { return words_ > 0; }
+    std::size_t words() const { return words_; }
+    const std::uint64_t* bit_row(index_t i) const { return bits_.data() + std::size_t(i) * words_; }
+    bool adjacent(index_t i, index_t j) const { return bit_row(i)[j >> 6] >> (j & 63) & 1; }
+    // The entry of j in i's list; j must be a neighbour of i.
+    const neighbor& neighbor_at(index_t i, index_t j) const {
+        const std::size_t k = std::size_t(i) * words_ + std::size_t(j >> 6);
+        const std::uint64_t under = bits_[k] & ((std::uint64_t(1) << (j & 63)) - 1);
+        return neighbors_[std::size_t(offsets_[i]) + below_[k] + std::size_t(__builtin_popcountll(under))];
+    }
+
 private:
+    void build_bits() {
+        const std::size_t words = (std::size_t(n_) + 63) / 64;
+        const std::size_t bytes = std::size_t(n_) * words * (sizeof(std::uint64_t) + sizeof(std::uint32_t));
+        if (n_ == 0 || bytes > 2 * neighbors_.size() * sizeof(neighbor)) return;
+        words_ = words;
+        bits_.assign(std::size_t(n_) * words, 0);
+        below_.assign(std::size_t(n_) * words, 0);
+        for (index_t i = 0; i < n_; ++i) {
+            std::uint64_t* row = bits_.data() + std::size_t(i) * words;
+            for (const neighbor* it = begin(i); it != end(i); ++it)
+                row[it->vertex >> 6] |= std::uint64_t(1) << (it->vertex & 63);
+            std::uint32_t count = 0;
+            for (std::size_t k = 0; k < words; ++k) {
+                below_[std::size_t(i) * words + k] = count;
+                count += static_cast<std::uint32_t>(__builtin_popcountll(row[k]));
+            }
+        }
+    }
+
     template <class Edge>
     void build(std::size_t m, Edge&& edge) {
         std::vector<index_t> degree(n_ + 1, 0);
@@ -157,11 +194,15 @@ private:
         neighbors_.resize(out);
         neighbors_.shrink_to_fit();
         offsets_ = std::move(new_offsets);
+        build_bits();
     }
 
     index_t n_;
     std::vector<index_t> offsets_;
     std::vector<neighbor> neighbors_;
+    std::size_t words_ = 0;                 // per bit row; 0: no bits
+    std::vector<std::uint64_t> bits_;       // row i: i's neighbours
+    std::vector<std::uint32_t> below_;      // row i, word k: i's neighbours under 64 k
     std::vector<value_t> births_;
 };
 

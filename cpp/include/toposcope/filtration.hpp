@@ -249,6 +249,7 @@ private:
     // walking their neighbour lists down from the top, led by the shortest;
     // its distances to them go to `to` when asked.
     index_t common_neighbor_on_lists(const index_t* verts, index_t k, value_t d, value_t* to) const {
+        if (dist_.has_bits()) return common_neighbor_on_bits(verts, k, d, to);
         using neighbor = typename Matrix::neighbor;
         constexpr index_t K = max_sparse_apparent_vertices;
         const neighbor* pos[K];
@@ -274,6 +275,27 @@ private:
             if (to)
                 for (index_t a = 0; a < k; ++a) to[a] = a == lead ? cand.diameter : (pos[a] - 1)->diameter;
             return w;
+        }
+        return -1;
+    }
+
+    // The same from the AND of the vertices' bit rows, scanned down from the top.
+    index_t common_neighbor_on_bits(const index_t* verts, index_t k, value_t d, value_t* to) const {
+        constexpr index_t K = max_sparse_apparent_vertices;
+        const std::uint64_t* rows[K];
+        for (index_t a = 0; a < k; ++a) rows[a] = dist_.bit_row(verts[a]);
+        for (std::size_t word = dist_.words(); word-- > 0;) {
+            std::uint64_t m = rows[0][word];
+            for (index_t a = 1; a < k; ++a) m &= rows[a][word];
+            for (; m; m &= ~(std::uint64_t(1) << (63 - __builtin_clzll(m)))) {
+                const index_t w = index_t(word) * 64 + 63 - __builtin_clzll(m);
+                value_t at[K];
+                bool within = true;
+                for (index_t a = 0; a < k && within; ++a) within = (at[a] = dist_.neighbor_at(verts[a], w).diameter) <= d;
+                if (!within) continue;
+                if (to) std::copy(at, at + k, to);
+                return w;
+            }
         }
         return -1;
     }
