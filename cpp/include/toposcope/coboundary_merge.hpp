@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "field.hpp"
+#include "heap.hpp"
 
 namespace toposcope {
 
@@ -157,13 +158,18 @@ private:
         top_.emplace_back(e, s);
         std::push_heap(top_.begin(), top_.end(), later_head);
     }
+    // The earliest head; its stream's next entry takes its place in the heap
+    // (one walk down instead of a pop and a push).
     entry_t pop(const prime_field& field) {
-        std::pop_heap(top_.begin(), top_.end(), later_head);
-        const auto [e, id] = top_.back();
-        top_.pop_back();
+        const auto [e, id] = top_.front();
         sorted_stream& st = sorted_[id];
         if (++st.next == st.cache->sorted) st.cache->extend(2 * st.next);
-        if (st.next < st.cache->sorted) push_top(scaled(st.cache->entries[st.next], st.factor, field), id);
+        if (st.next < st.cache->sorted) {
+            replace_heap_top(top_, head_t(scaled(st.cache->entries[st.next], st.factor, field), id), later_head);
+        } else {
+            std::pop_heap(top_.begin(), top_.end(), later_head);
+            top_.pop_back();
+        }
         return e;
     }
 
