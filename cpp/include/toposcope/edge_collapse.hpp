@@ -141,7 +141,7 @@ public:
             for (std::size_t c = 0; c < wave; ++c) {
                 const std::size_t spent = lanes_[queue[c]].spent;
                 budget = budget > spent ? budget - spent : 0;
-                if (lanes_[queue[c]].kept) kept_.push_back(next - 1 - c);
+                if (words_ && lanes_[queue[c]].kept) kept_.push_back(next - 1 - c);
             }
             if (words_) forget_kept(next > wave ? time_[next - wave - 1] : 0);
             // Edges listed but not in the wave keep their lists of common
@@ -276,7 +276,8 @@ private:
             const lane& l = lanes_[queue[c]];
             const vertex_t u = vertex_t(edges_[next - 1 - c].u), v = vertex_t(edges_[next - 1 - c].v);
             bool clash = in_wave_[u] >= reads || in_wave_[v] >= reads;
-            // Edges kept in earlier waves are present at the wave's first time only.
+            // Edges kept in earlier waves are present (in the bits) at the
+            // wave's first time only. (Without bits kept_ stays empty.)
             clash = clash || (!kept_.empty() && time_[next - 1 - c] != time_[next - 1]);
             for (const vertex_t x : l.present) clash = clash || in_wave_[x] == writes;
             for (const auto& x : l.later) clash = clash || in_wave_[x.vertex] == writes;
