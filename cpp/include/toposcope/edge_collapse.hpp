@@ -203,45 +203,47 @@ private:
 
     // Lists edge i's common neighbours: those present at its time (in
     // vertex order, for the merge scans below) and the later ones, each with
-    // the time it joins both ends. Reads the lists of its two ends only.
+    // the time it joins both ends. Reads the lists (and bits) of its two ends only.
     void list_common(std::size_t i, lane& l) {
-        if (words_) return list_common_by_bits(i, l);
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
         const rank_t tau = time_[i];
         l.listed = true;
         l.present.clear();
         l.later.clear();
-        rank_t first_entry = never;
         l.first = never;
+        rank_t first_entry = never;
+        const auto common = [&](vertex_t x, rank_t entry) {   // entry: when both links to x are there
+            if (entry <= tau) {
+                if (entry < first_entry) { first_entry = entry; l.first = x; }
+                l.present.push_back(x);
+            } else {
+                l.later.push_back({x, entry});
+            }
+        };
+        if (words_) for_each_common_by_bits(u, v, common);
+        else for_each_common_by_lists(u, v, common);
+    }
+
+    // Calls f(x, entry) for every common neighbour x of u and v, in vertex
+    // order: a merge of the two lists, with branch-free steps (only a common
+    // neighbour branches).
+    template <class F>
+    void for_each_common_by_lists(vertex_t u, vertex_t v, F&& f) {
         const link *au = list(u), *av = list(v);
         const std::size_t nu = size_[u], nv = size_[v];
-        // Branch-free steps: only a common neighbour branches.
         for (std::size_t a = 0, b = 0; a < nu && b < nv;) {
             const vertex_t x = au[a].vertex, y = av[b].vertex;
-            if (x == y) {
-                const rank_t entry = std::max(au[a].time, av[b].time);
-                if (entry <= tau) {
-                    if (entry < first_entry) { first_entry = entry; l.first = x; }
-                    l.present.push_back(x);
-                } else {
-                    l.later.push_back({x, entry});
-                }
-            }
+            if (x == y) f(x, std::max(au[a].time, av[b].time));
             a += x <= y;
             b += y <= x;
         }
     }
 
-    // The same from the bits: a common neighbour's place in each end's list
-    // (in vertex order, exactly the alive links) is a count of bits below it.
-    void list_common_by_bits(std::size_t i, lane& l) {
-        const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
-        const rank_t tau = time_[i];
-        l.listed = true;
-        l.present.clear();
-        l.later.clear();
-        rank_t first_entry = never;
-        l.first = never;
+    // The same from the bits: the AND of the two rows, a word at a time; a
+    // common neighbour's place in each list (in vertex order, exactly the
+    // alive links) is a count of bits below it.
+    template <class F>
+    void for_each_common_by_bits(vertex_t u, vertex_t v, F&& f) {
         const std::uint64_t *au = alive_.data() + std::size_t(u) * words_, *av = alive_.data() + std::size_t(v) * words_;
         const link *lu = list(u), *lv = list(v);
         std::size_t below_u = 0, below_v = 0;   // links of u, v to vertices under the current word
@@ -250,15 +252,8 @@ private:
             for (std::uint64_t both = wu & wv; both; both &= both - 1) {
                 const int b = __builtin_ctzll(both);
                 const std::uint64_t under = (std::uint64_t(1) << b) - 1;
-                const vertex_t x = vertex_t(k * 64 + b);
-                const rank_t entry = std::max(lu[below_u + __builtin_popcountll(wu & under)].time,
-                                              lv[below_v + __builtin_popcountll(wv & under)].time);
-                if (entry <= tau) {
-                    if (entry < first_entry) { first_entry = entry; l.first = x; }
-                    l.present.push_back(x);
-                } else {
-                    l.later.push_back({x, entry});
-                }
+                f(vertex_t(k * 64 + b), std::max(lu[below_u + __builtin_popcountll(wu & under)].time,
+                                                 lv[below_v + __builtin_popcountll(wv & under)].time));
             }
             below_u += __builtin_popcountll(wu);
             below_v += __builtin_popcountll(wv);
