@@ -128,10 +128,11 @@ public:
     bool has_births() const { return !births_.empty(); }
 
     // Adjacency bits beside the lists, on graphs dense enough that they cost
-    // at most twice the lists (an average degree of about n / 170 or more:
-    // collapsed graphs): the common neighbours of a simplex are then an AND
-    // of rows, scanned a word at a time (coboundary.hpp, filtration.hpp),
-    // and a neighbour's place in a list is a count of bits.
+    // at most twice the lists, and at most 64 MB (an average degree of about
+    // n / 170 or more, n up to about 19,000: collapsed graphs): the common
+    // neighbours of a simplex are then an AND of rows, scanned a word at a
+    // time (coboundary.hpp, filtration.hpp), and a neighbour's place in a
+    // list is a count of bits.
     bool has_bits() const { return words_ > 0; }
     std::size_t words() const { return words_; }
     const std::uint64_t* bit_row(index_t i) const { return bits_.data() + std::size_t(i) * words_; }
@@ -147,7 +148,8 @@ private:
     void build_bits() {
         const std::size_t words = (std::size_t(n_) + 63) / 64;
         const std::size_t bytes = std::size_t(n_) * words * (sizeof(std::uint64_t) + sizeof(std::uint32_t));
-        if (n_ == 0 || bytes > 2 * neighbors_.size() * sizeof(neighbor)) return;
+        // At most 64 MB (n up to about 19,000): memory estimates count the lists.
+        if (n_ == 0 || bytes > 2 * neighbors_.size() * sizeof(neighbor) || bytes > (std::size_t(64) << 20)) return;
         words_ = words;
         bits_.assign(std::size_t(n_) * words, 0);
         below_.assign(std::size_t(n_) * words, 0);

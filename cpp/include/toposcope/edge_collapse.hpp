@@ -75,9 +75,12 @@ public:
             links_[start_[b] + size_[b]++] = {a, time_[e]};
         }
         // Adjacency bits where the two bit matrices cost at most twice the
-        // lists (an average degree of n / 64 or more: o3_4096 has 114).
+        // lists (an average degree of n / 64 or more: o3_4096 has 114) and
+        // at most 64 MB (n up to 16,384): the callers' memory estimates
+        // count the lists, not the bits.
         const std::size_t words = (std::size_t(n) + 63) / 64;
-        if (2 * std::size_t(n) * words * sizeof(std::uint64_t) <= 2 * links_.size() * sizeof(link)) {
+        const std::size_t bit_bytes = 2 * std::size_t(n) * words * sizeof(std::uint64_t);
+        if (bit_bytes <= 2 * links_.size() * sizeof(link) && bit_bytes <= (std::size_t(64) << 20)) {
             words_ = words;
             present_.assign(std::size_t(n) * words, 0);
             for (const auto& e : edges_) set_present(vertex_t(e.u), vertex_t(e.v), true);
