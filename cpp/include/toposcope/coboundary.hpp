@@ -135,7 +135,7 @@ public:
         found_ = false;
         if (dist_.has_bits()) {   // scan the AND of the vertices' bit rows down from the top word
             word_ = dist_.words() - 1;
-            mask_ = common_bits(word_);
+            mask_ = dist_.common_word(verts_.data(), verts_.size(), word_);
             to_new_.resize(verts_.size());
             return;
         }
@@ -214,18 +214,12 @@ private:
         return false;
     }
 
-    std::uint64_t common_bits(std::size_t k) const {
-        std::uint64_t m = ~std::uint64_t(0);
-        for (const index_t v : verts_) m &= dist_.bit_row(v)[k];
-        return m;
-    }
-
     // The same on the bit rows: the next common neighbour, none at or under
     // `floor` (the scan stops at the word holding it).
     bool advance_bits(index_t floor) {
         while (mask_ == 0) {
             if (word_ == 0 || index_t(word_) * 64 <= floor) return false;
-            mask_ = common_bits(--word_);
+            mask_ = dist_.common_word(verts_.data(), verts_.size(), --word_);
         }
         const int bit = 63 - __builtin_clzll(mask_);
         mask_ &= ~(std::uint64_t(1) << bit);

@@ -137,6 +137,12 @@ public:
     std::size_t words() const { return words_; }
     const std::uint64_t* bit_row(index_t i) const { return bits_.data() + std::size_t(i) * words_; }
     bool adjacent(index_t i, index_t j) const { return bit_row(i)[j >> 6] >> (j & 63) & 1; }
+    // Word `word` of the AND of the rows of verts[0 .. k): their common neighbours there.
+    std::uint64_t common_word(const index_t* verts, std::size_t k, std::size_t word) const {
+        std::uint64_t m = ~std::uint64_t(0);
+        for (std::size_t a = 0; a < k; ++a) m &= bit_row(verts[a])[word];
+        return m;
+    }
     // The entry of j in i's list; j must be a neighbour of i.
     const neighbor& neighbor_at(index_t i, index_t j) const {
         const std::size_t k = std::size_t(i) * words_ + std::size_t(j >> 6);

@@ -20,11 +20,12 @@
 // in one array; a dominator found once is only tested against the neighbours
 // that join later, and dropped edges leave the lists. The common neighbour
 // that joined first is tried first as the dominator. Where the graph is dense
-// enough (n^2 / 4 bytes at most twice the lists), two bit matrices stand
-// beside the lists: the links not dropped, whose AND lists common neighbours
-// (a neighbour's place in a list, and so its time, is a count of bits), and
-// the links present at the time of the edge in process, against which a
-// domination test costs one bit per neighbour instead of a merge scan.
+// enough (n^2 / 4 bytes at most twice the lists, and at most 64 MB), two bit
+// matrices stand beside the lists: the links not dropped, whose AND lists
+// common neighbours (a neighbour's place in a list, and so its time, is a
+// count of bits), and the links present at the time of the edge in process,
+// against which a domination test costs one bit per neighbour instead of a
+// merge scan.
 //
 // Two threads, same result: edges go in waves of consecutive edges whose
 // neighbour-list reads and writes do not meet (an edge reads the lists of its
@@ -83,7 +84,7 @@ public:
         if (bit_bytes <= 2 * links_.size() * sizeof(link) && bit_bytes <= (std::size_t(64) << 20)) {
             words_ = words;
             present_.assign(std::size_t(n) * words, 0);
-            for (const auto& e : edges_) set_present(vertex_t(e.u), vertex_t(e.v), true);
+            for (const auto& e : edges_) set_link(present_, vertex_t(e.u), vertex_t(e.v), true);
             alive_ = present_;
         }
         const index_t block = 1024;
@@ -390,7 +391,7 @@ private:
     void delay(std::size_t i, rank_t tau) {
         time_[i] = tau;
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
-        if (words_) set_present(u, v, false);
+        if (words_) set_link(present_, u, v, false);
         find(u, v)->time = tau;
         find(v, u)->time = tau;
     }
@@ -401,9 +402,8 @@ private:
         time_[i] = never;
         const vertex_t u = vertex_t(edges_[i].u), v = vertex_t(edges_[i].v);
         if (words_) {
-            set_present(u, v, false);
-            for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}})
-                alive_[std::size_t(x) * words_ + (y >> 6)] &= ~(std::uint64_t(1) << (y & 63));
+            set_link(present_, u, v, false);
+            set_link(alive_, u, v, false);
         }
         for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}}) {
             link* const at = find(x, y);
@@ -412,9 +412,10 @@ private:
         }
     }
 
-    void set_present(vertex_t u, vertex_t v, bool on) {
+    // Sets or clears link uv (both directions) in one of the bit matrices.
+    void set_link(std::vector<std::uint64_t>& bits, vertex_t u, vertex_t v, bool on) {
         for (const auto& [x, y] : {std::pair<vertex_t, vertex_t>{u, v}, {v, u}}) {
-            std::uint64_t& word = present_[std::size_t(x) * words_ + (y >> 6)];
+            std::uint64_t& word = bits[std::size_t(x) * words_ + (y >> 6)];
             const std::uint64_t bit = std::uint64_t(1) << (y & 63);
             word = on ? word | bit : word & ~bit;
         }
@@ -426,7 +427,7 @@ private:
     void forget_kept(rank_t now) {
         std::size_t k = 0;
         for (; k < kept_.size() && time_[kept_[k]] > now; ++k)
-            set_present(vertex_t(edges_[kept_[k]].u), vertex_t(edges_[kept_[k]].v), false);
+            set_link(present_, vertex_t(edges_[kept_[k]].u), vertex_t(edges_[kept_[k]].v), false);
         kept_.erase(kept_.begin(), kept_.begin() + std::ptrdiff_t(k));
     }
 

@@ -282,13 +282,11 @@ private:
     // The same from the AND of the vertices' bit rows, scanned down from the top.
     index_t common_neighbor_on_bits(const index_t* verts, index_t k, value_t d, value_t* to) const {
         constexpr index_t K = max_sparse_apparent_vertices;
-        const std::uint64_t* rows[K];
-        for (index_t a = 0; a < k; ++a) rows[a] = dist_.bit_row(verts[a]);
         for (std::size_t word = dist_.words(); word-- > 0;) {
-            std::uint64_t m = rows[0][word];
-            for (index_t a = 1; a < k; ++a) m &= rows[a][word];
-            for (; m; m &= ~(std::uint64_t(1) << (63 - __builtin_clzll(m)))) {
-                const index_t w = index_t(word) * 64 + 63 - __builtin_clzll(m);
+            for (std::uint64_t m = dist_.common_word(verts, std::size_t(k), word); m;) {
+                const int bit = 63 - __builtin_clzll(m);
+                m &= ~(std::uint64_t(1) << bit);
+                const index_t w = index_t(word) * 64 + bit;
                 value_t at[K];
                 bool within = true;
                 for (index_t a = 0; a < k && within; ++a) within = (at[a] = dist_.neighbor_at(verts[a], w).diameter) <= d;
