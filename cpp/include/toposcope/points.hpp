@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "distance_matrix.hpp"
@@ -24,6 +25,91 @@ inline value_t euclidean_distance(const value_t* p, const value_t* q, index_t d)
     return static_cast<value_t>(std::sqrt(s));
 }
 
+namespace detail {
+
+// Rows of the square matrix are measured four at a time against columns of
+// the cloud stored coordinate-major (all points' k-th coordinates together),
+// so that the same coordinate of several points loads as one vector. Each sum
+// is still euclidean_distance's: differences squared and added in coordinate
+// order, in double, never fused (-ffp-contract=off), so every path agrees to
+// the bit.
+constexpr int distance_rows = 4;
+
+#if defined(__GNUC__)
+#define TOPOSCOPE_ALWAYS_INLINE __attribute__((always_inline)) inline
+template <int bytes>
+struct double_lanes {
+    typedef double type __attribute__((vector_size(bytes)));
+};
+
+// sums[r * n + j] = squared distance of row r of `rows` (R x d) to point j,
+// for j in [j_begin, n). Eight columns at a time in vectors of `vec`.
+template <class vec>
+TOPOSCOPE_ALWAYS_INLINE void squared_sums_with(const double* rows, const double* columns, index_t n, index_t d,
+                                               index_t j_begin, double* sums) {
+    constexpr int R = distance_rows, L = sizeof(vec) / sizeof(double), W = 8, V = W / L;
+    index_t j = j_begin;
+    for (; j + W <= n; j += W) {
+        vec s[R][V] = {};
+        for (index_t k = 0; k < d; ++k) {
+            vec q[V];
+            for (int v = 0; v < V; ++v) std::memcpy(&q[v], columns + k * n + j + v * L, sizeof(vec));
+            for (int r = 0; r < R; ++r) {
+                const double x = rows[r * d + k];
+                for (int v = 0; v < V; ++v) {
+                    const vec a = x - q[v];
+                    s[r][v] += a * a;
+                }
+            }
+        }
+        for (int r = 0; r < R; ++r)
+            for (int v = 0; v < V; ++v) std::memcpy(sums + r * n + j + v * L, &s[r][v], sizeof(vec));
+    }
+    for (; j < n; ++j)
+        for (int r = 0; r < R; ++r) {
+            double s = 0;
+            for (index_t k = 0; k < d; ++k) {
+                const double a = rows[r * d + k] - columns[k * n + j];
+                s += a * a;
+            }
+            sums[r * n + j] = s;
+        }
+}
+#endif
+
+// One version per instruction set where the compiler can pick at load time
+// (GCC on x86-64 Linux: AVX2 vectors of four doubles, else SSE2's two).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target("avx2"))) static void squared_sums(const double* rows, const double* columns, index_t n,
+                                                         index_t d, index_t j_begin, double* sums) {
+    squared_sums_with<double_lanes<32>::type>(rows, columns, n, d, j_begin, sums);
+}
+__attribute__((target("default"))) static void squared_sums(const double* rows, const double* columns, index_t n,
+                                                            index_t d, index_t j_begin, double* sums) {
+    squared_sums_with<double_lanes<16>::type>(rows, columns, n, d, j_begin, sums);
+}
+#elif defined(__GNUC__)
+static inline void squared_sums(const double* rows, const double* columns, index_t n, index_t d, index_t j_begin,
+                                double* sums) {
+    squared_sums_with<double_lanes<16>::type>(rows, columns, n, d, j_begin, sums);
+}
+#else
+static inline void squared_sums(const double* rows, const double* columns, index_t n, index_t d, index_t j_begin,
+                                double* sums) {
+    for (index_t j = j_begin; j < n; ++j)
+        for (int r = 0; r < distance_rows; ++r) {
+            double s = 0;
+            for (index_t k = 0; k < d; ++k) {
+                const double a = rows[r * d + k] - columns[k * n + j];
+                s += a * a;
+            }
+            sums[r * n + j] = s;
+        }
+}
+#endif
+
+}  // namespace detail
+
 // Euclidean distances of an (n, d) row-major cloud as a square matrix. Each
 // distance is summed in double from coordinate differences (no Gram-matrix
 // shortcut, which loses precision for near points), then mirrored. Every
@@ -32,40 +118,29 @@ inline value_t euclidean_distance(const value_t* p, const value_t* q, index_t d)
 template <class value_t>
 square_buffer<value_t> euclidean_square(const value_t* points, index_t n, index_t d, int n_threads) {
     square_buffer<value_t> out(static_cast<std::size_t>(n) * n);
-    const index_t block = 16;
-    parallel_for((n + block - 1) / block, resolve_threads(n_threads), [&](index_t b, int) {
-        for (index_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
-            const value_t* p = points + i * d;
+    const int threads = resolve_threads(n_threads);
+    constexpr index_t R = detail::distance_rows;
+    std::vector<double> columns(static_cast<std::size_t>(n) * d);
+    for (index_t i = 0; i < n; ++i)
+        for (index_t k = 0; k < d; ++k) columns[k * n + i] = double(points[i * d + k]);
+    // Per thread: the block's rows in double, and their sums to every point.
+    std::vector<std::vector<double>> rows(threads, std::vector<double>(R * d)), sums(threads, std::vector<double>(R * n));
+    parallel_for((n + R - 1) / R, threads, [&](index_t b, int t) {
+        const index_t i0 = b * R, count = std::min(R, n - i0);
+        for (index_t r = 0; r < R; ++r)  // a short last block repeats its last row
+            for (index_t k = 0; k < d; ++k) rows[t][r * d + k] = double(points[(i0 + std::min(r, count - 1)) * d + k]);
+        detail::squared_sums(rows[t].data(), columns.data(), n, d, i0 + 1, sums[t].data());
+        for (index_t r = 0; r < count; ++r) {
+            const index_t i = i0 + r;
+            const double* s = sums[t].data() + r * n;
             value_t* row = out.data() + i * n;
             row[i] = value_t(0);
-            index_t j = i + 1;
-            // Four distances at a time, each still euclidean_distance's
-            // sequential sum in k (bit-equal): four independent chains of adds
-            // instead of one latency-bound chain.
-            for (; j + 4 <= n; j += 4) {
-                const value_t* q0 = points + j * d;
-                const value_t *q1 = q0 + d, *q2 = q1 + d, *q3 = q2 + d;
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                for (index_t k = 0; k < d; ++k) {
-                    const double x = double(p[k]);
-                    const double a0 = x - double(q0[k]), a1 = x - double(q1[k]);
-                    const double a2 = x - double(q2[k]), a3 = x - double(q3[k]);
-                    s0 += a0 * a0;
-                    s1 += a1 * a1;
-                    s2 += a2 * a2;
-                    s3 += a3 * a3;
-                }
-                row[j] = static_cast<value_t>(std::sqrt(s0));
-                row[j + 1] = static_cast<value_t>(std::sqrt(s1));
-                row[j + 2] = static_cast<value_t>(std::sqrt(s2));
-                row[j + 3] = static_cast<value_t>(std::sqrt(s3));
-            }
-            for (; j < n; ++j) row[j] = euclidean_distance(p, points + j * d, d);
+            for (index_t j = i + 1; j < n; ++j) row[j] = static_cast<value_t>(std::sqrt(s[j]));
         }
     });
     // Mirror the upper triangle in cache-friendly tiles.
     const index_t tile = 64;
-    parallel_for((n + tile - 1) / tile, resolve_threads(n_threads), [&](index_t b, int) {
+    parallel_for((n + tile - 1) / tile, threads, [&](index_t b, int) {
         for (index_t i0 = b * tile; i0 < std::min(n, (b + 1) * tile); i0 += tile)
             for (index_t j0 = 0; j0 <= i0; j0 += tile)
                 for (index_t i = i0; i < std::min(n, i0 + tile); ++i)
