@@ -18,6 +18,9 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <numeric>
+#include <cstring>
+#include <type_traits>
 #include <cstdint>
 #include <vector>
 
@@ -140,11 +143,88 @@ private:
         return lists_[v];
     }
 
+    // Distances compared as integers: for non-negative floating-point values
+    // the bit patterns order as the values do (-0 is made +0 first). The
+    // comparisons of gather_nearest then take no floating-point flags.
+    using order_key_t = std::conditional_t<sizeof(value_t) == 8, std::int64_t, std::int32_t>;
+    static order_key_t order_key(value_t d) {
+        d += value_t(0);
+        order_key_t k;
+        std::memcpy(&k, &d, sizeof k);
+        return k;
+    }
+
+    // The `chunk` smallest neighbours of v after `last` within `bound` (or
+    // all of them, if fewer), unordered, at the front of `best`; returns how
+    // many. Every entry is written and counted only when it qualifies, with
+    // no branch but for ties with `last` (rare); every 256 entries, 2 * chunk
+    // or more candidates are cut to the chunk smallest and `bound` drops to
+    // the largest of those. v itself is skipped by scanning either side of it.
+    static std::size_t gather_nearest(const value_t* row, index_t n, index_t v, const keyed& last, value_t& bound,
+                                      std::size_t chunk, std::vector<keyed>& best) {
+        constexpr index_t block = 256;
+        best.resize(2 * chunk + block);
+        keyed* out = best.data();
+        const order_key_t last_key = last.distance < value_t(0) ? order_key_t(-1) : order_key(last.distance);
+        const index_t last_vertex = last.vertex;
+        std::size_t count = 0;
+        auto scan = [&](index_t begin, index_t end) {
+            for (index_t u0 = begin; u0 < end; u0 += block) {
+                const order_key_t bound_key = order_key(bound);
+                const index_t u1 = std::min(end, u0 + block);
+                std::size_t c = count;
+                for (index_t u = u0; u < u1; ++u) {
+                    const value_t d = row[u];
+                    const order_key_t k = order_key(d);
+                    out[c] = keyed{d, vertex_t(u)};
+                    c += (k <= bound_key) & (k > last_key);
+                    if (k == last_key) c += (u < last_vertex) & (k <= bound_key);  // ties come by decreasing vertex
+                }
+                count = c;
+                if (count >= 2 * chunk) {
+                    std::nth_element(out, out + (chunk - 1), out + count, key_less);
+                    bound = out[chunk - 1].distance;
+                    count = chunk;
+                }
+            }
+        };
+        scan(0, v);
+        scan(v + 1, n);
+        if (count > chunk) std::nth_element(out, out + (chunk - 1), out + count, key_less);
+        return std::min(count, chunk);
+    }
+
+    // A distance below which about 2 * chunk of the `remaining` candidates
+    // after `last` lie, from a sample of 256 of v's row; the threshold when
+    // the chunk is too large a share of them for an estimate to pay.
+    value_t estimated_bound(const value_t* row, index_t v, const keyed& last, std::size_t remaining,
+                            std::size_t chunk) const {
+        constexpr std::size_t samples = 256;
+        const index_t n = dist_.size();
+        if (8 * chunk > remaining || index_t(samples) > n) return threshold_;
+        thread_local std::vector<value_t> sample;
+        sample.clear();
+        // Distinct positions spread over the row: a step coprime with n.
+        index_t step = index_t(0.6180339887 * double(n)) | 1;
+        while (std::gcd(step, n) != 1) step += 2;
+        index_t u = v % n;
+        for (std::size_t k = 0; k < samples; ++k, u = u + step < n ? u + step : u + step - n) {
+            const value_t d = row[u];
+            if (d <= threshold_ && u != v &&
+                (d > last.distance || (d == last.distance && u < index_t(last.vertex))))
+                sample.push_back(d);
+        }
+        // Expected candidates below the r-th smallest sample: about r * remaining / |sample|.
+        const std::size_t rank = 2 * chunk * sample.size() / remaining;
+        if (rank >= sample.size()) return threshold_;
+        std::nth_element(sample.begin(), sample.begin() + rank, sample.end());
+        return sample[rank];
+    }
+
     // Sorts v's list at least through position `through`, in doubling chunks:
     // each chunk is the smallest neighbours after the prefix, selected in one
-    // pass over v's row (the list itself is never built). Once the prefix
-    // would pass a quarter of the list, the whole rest is sorted at once.
-    // Returns the new prefix length.
+    // pass over v's row (the list itself is never built). Returns the new
+    // prefix length.
     std::size_t extend(index_t v, std::size_t through) {
         std::lock_guard<std::mutex> guard(lock_of(v));
         sorted_list& l = lists_[v];
@@ -157,37 +237,20 @@ private:
             const std::size_t chunk = std::min(m - done, std::max<std::size_t>(128, done));
             // Neighbours after the prefix's last entry (all when it is empty).
             const keyed last = done > 0 ? keyed{row[l.at(done - 1)], l.at(done - 1)} : keyed{-infinity<value_t>(), 0};
-            auto after_last = [&](value_t d, index_t u) {
-                return d > last.distance || (d == last.distance && u < index_t(last.vertex));
-            };
-            best.clear();
-            if (4 * (done + chunk) > m) {
-                for (index_t u = 0; u < n; ++u) {
-                    const value_t d = row[u];
-                    if (d <= threshold_ && u != v && after_last(d, u)) best.push_back(keyed{d, vertex_t(u)});
-                }
-                std::sort(best.begin(), best.end(), key_less);
-            } else {
-                // Candidates within `bound` are gathered; whenever there are
-                // 2 * chunk of them, the chunk smallest are kept and bound
-                // drops to the largest of those. Few arrive after the first
-                // cut (chunk / i at the i-th entry), so this is one pass over
-                // the row and a few selections of 2 * chunk.
-                auto keep_smallest = [&] {
-                    std::nth_element(best.begin(), best.begin() + (chunk - 1), best.end(), key_less);
-                    best.resize(chunk);
-                    return best[chunk - 1].distance;
-                };
-                value_t bound = threshold_;
-                for (index_t u = 0; u < n; ++u) {
-                    const value_t d = row[u];
-                    if (!(d <= bound) || u == v || !after_last(d, u)) continue;
-                    best.push_back(keyed{d, vertex_t(u)});
-                    if (best.size() == 2 * chunk) bound = keep_smallest();
-                }
-                if (best.size() > chunk) keep_smallest();
-                std::sort(best.begin(), best.end(), key_less);
+            // Candidates within `bound` are gathered (gather_nearest). The
+            // first bound comes from a sample of the row, so that about
+            // 2 * chunk pass it: rows are in vertex order, which may be
+            // anything but random (classes interleaved, sorted by a
+            // coordinate). An estimate that lets fewer than chunk through is
+            // redone at the threshold.
+            value_t bound = done + chunk == m ? threshold_ : estimated_bound(row, v, last, m - done, chunk);
+            std::size_t count = gather_nearest(row, n, v, last, bound, chunk, best);
+            if (count < chunk && bound < threshold_) {
+                bound = threshold_;
+                count = gather_nearest(row, n, v, last, bound, chunk, best);
             }
+            best.resize(count);
+            std::sort(best.begin(), best.end(), key_less);
             for (std::size_t p = 0; p < best.size(); ++p) l.write(done + p, best[p].vertex);
             done += best.size();
         }
