@@ -35,6 +35,22 @@ namespace detail {
 // the bit.
 constexpr int distance_rows = 4;
 
+// sums[r * n + j] = squared distance of row r of `rows` (R x d) to point j,
+// for j in [j_begin, n), one point at a time: the tiles' remainder, and the
+// whole kernel where the compiler has no vector types.
+inline void squared_sums_one_by_one(const double* rows, const double* columns, index_t n, index_t d,
+                                    index_t j_begin, double* sums) {
+    for (index_t j = j_begin; j < n; ++j)
+        for (int r = 0; r < distance_rows; ++r) {
+            double s = 0;
+            for (index_t k = 0; k < d; ++k) {
+                const double a = rows[r * d + k] - columns[k * n + j];
+                s += a * a;
+            }
+            sums[r * n + j] = s;
+        }
+}
+
 #if defined(__GNUC__)
 #define TOPOSCOPE_ALWAYS_INLINE __attribute__((always_inline)) inline
 template <int bytes>
@@ -42,8 +58,7 @@ struct double_lanes {
     typedef double type __attribute__((vector_size(bytes)));
 };
 
-// sums[r * n + j] = squared distance of row r of `rows` (R x d) to point j,
-// for j in [j_begin, n). Eight columns at a time in vectors of `vec`.
+// The same, eight points at a time in vectors of `vec`.
 template <class vec>
 TOPOSCOPE_ALWAYS_INLINE void squared_sums_with(const double* rows, const double* columns, index_t n, index_t d,
                                                index_t j_begin, double* sums) {
@@ -65,15 +80,7 @@ TOPOSCOPE_ALWAYS_INLINE void squared_sums_with(const double* rows, const double*
         for (int r = 0; r < R; ++r)
             for (int v = 0; v < V; ++v) std::memcpy(sums + r * n + j + v * L, &s[r][v], sizeof(vec));
     }
-    for (; j < n; ++j)
-        for (int r = 0; r < R; ++r) {
-            double s = 0;
-            for (index_t k = 0; k < d; ++k) {
-                const double a = rows[r * d + k] - columns[k * n + j];
-                s += a * a;
-            }
-            sums[r * n + j] = s;
-        }
+    squared_sums_one_by_one(rows, columns, n, d, j, sums);
 }
 #endif
 
@@ -96,15 +103,7 @@ static inline void squared_sums(const double* rows, const double* columns, index
 #else
 static inline void squared_sums(const double* rows, const double* columns, index_t n, index_t d, index_t j_begin,
                                 double* sums) {
-    for (index_t j = j_begin; j < n; ++j)
-        for (int r = 0; r < distance_rows; ++r) {
-            double s = 0;
-            for (index_t k = 0; k < d; ++k) {
-                const double a = rows[r * d + k] - columns[k * n + j];
-                s += a * a;
-            }
-            sums[r * n + j] = s;
-        }
+    squared_sums_one_by_one(rows, columns, n, d, j_begin, sums);
 }
 #endif
 
