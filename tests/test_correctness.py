@@ -137,8 +137,9 @@ def test_larger_point_clouds_match_gudhi(seed):
 def test_long_neighbour_lists_match_gudhi(seed):
     """600-900 points on the dense cohomology path (Z/3, or Z/2 with cocycles:
     no forward sweep), where each vertex's sorted neighbours are selected from
-    its row in chunks rather than sorted whole (lists above 512 entries), and
-    Prim runs on two lanes from 2,048 points (the last seeds)."""
+    its row in chunks rather than sorted whole; from 2,048 points (the last
+    seeds) a chunk's first bound is estimated from a sample of the row (lists
+    of 1,024 entries or more), and Prim runs on two lanes."""
     from gudhi.sklearn.rips_persistence import RipsPersistence
 
     rng = np.random.default_rng(7000 + seed)

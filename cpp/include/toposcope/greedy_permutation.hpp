@@ -52,7 +52,7 @@ inline double squared_euclidean_lanes(const T* a, const T* b, index_t d) {
 // Wheels are built for the baseline ISA; on x86-64 Linux with GCC the kernel
 // is also compiled for AVX2 and AVX-512 and the loader picks the best one
 // for the running CPU (function multiversioning). Same results in every clone.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if TOPOSCOPE_MULTIVERSIONING
 #define TOPOSCOPE_KERNEL __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
 #else
 #define TOPOSCOPE_KERNEL

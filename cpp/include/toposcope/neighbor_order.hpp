@@ -55,8 +55,8 @@ public:
     using vertex_t = std::uint32_t;
 
     neighbor_order(const dense_distance_matrix<value_t>& dist, value_t threshold)
-        : dist_(dist), threshold_(threshold), lists_(dist.size()), sorted_(new std::atomic<std::size_t>[dist.size()]),
-          built_(new std::atomic<bool>[dist.size()]) {
+        : dist_(dist), threshold_(threshold), sample_step_(coprime_step(dist.size())), lists_(dist.size()),
+          sorted_(new std::atomic<std::size_t>[dist.size()]), built_(new std::atomic<bool>[dist.size()]) {
         for (index_t v = 0; v < dist.size(); ++v) {
             sorted_[v].store(0, std::memory_order_relaxed);
             built_[v].store(false, std::memory_order_relaxed);
@@ -194,6 +194,15 @@ private:
         return std::min(count, chunk);
     }
 
+    // A step through n positions that visits each once before repeating (one
+    // coprime with n), about 0.618 n so that consecutive samples lie far apart.
+    static index_t coprime_step(index_t n) {
+        if (n < 2) return 1;
+        index_t step = index_t(0.6180339887 * double(n)) | 1;
+        while (std::gcd(step, n) != 1) step += 2;
+        return step;
+    }
+
     // A distance below which about 2 * chunk of the `remaining` candidates
     // after `last` lie, from a sample of 256 of v's row; the threshold when
     // the chunk is too large a share of them for an estimate to pay.
@@ -204,10 +213,8 @@ private:
         if (8 * chunk > remaining || index_t(samples) > n) return threshold_;
         thread_local std::vector<value_t> sample;
         sample.clear();
-        // Distinct positions spread over the row: a step coprime with n.
-        index_t step = index_t(0.6180339887 * double(n)) | 1;
-        while (std::gcd(step, n) != 1) step += 2;
-        index_t u = v % n;
+        const index_t step = sample_step_;
+        index_t u = v;
         for (std::size_t k = 0; k < samples; ++k, u = u + step < n ? u + step : u + step - n) {
             const value_t d = row[u];
             if (d <= threshold_ && u != v &&
@@ -260,6 +267,7 @@ private:
 
     const dense_distance_matrix<value_t>& dist_;
     value_t threshold_;
+    index_t sample_step_;   // estimated_bound's stride through a row
     std::vector<sorted_list> lists_;
     std::unique_ptr<std::atomic<std::size_t>[]> sorted_;
     std::unique_ptr<std::atomic<bool>[]> built_;

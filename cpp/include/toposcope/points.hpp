@@ -86,7 +86,7 @@ TOPOSCOPE_ALWAYS_INLINE void squared_sums_with(const double* rows, const double*
 
 // One version per instruction set where the compiler can pick at load time
 // (GCC on x86-64 Linux: AVX2 vectors of four doubles, else SSE2's two).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if TOPOSCOPE_MULTIVERSIONING
 __attribute__((target("avx2"))) static void squared_sums(const double* rows, const double* columns, index_t n,
                                                          index_t d, index_t j_begin, double* sums) {
     squared_sums_with<double_lanes<32>::type>(rows, columns, n, d, j_begin, sums);

@@ -4,6 +4,15 @@
 #include <cstdint>
 #include <limits>
 
+// Function multiversioning: a kernel compiled for several instruction sets,
+// the best chosen when the module loads (an ifunc). Wheels are built for the
+// baseline ISA, so this is where AVX2 comes from; GCC on x86-64 Linux only.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define TOPOSCOPE_MULTIVERSIONING 1
+#else
+#define TOPOSCOPE_MULTIVERSIONING 0
+#endif
+
 namespace toposcope {
 
 // A simplex is named by its index in the combinatorial number system; 64 bits
