@@ -145,13 +145,18 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
     return edges;
 }
 
-// The graph so far: one bit row per vertex.
+// A graph as one bit row per vertex (the sweeps' graph so far, forward_h1's
+// active edges).
 class adjacency_bits {
 public:
     explicit adjacency_bits(index_t n) : words_((n + 63) / 64), bits_(std::size_t(n) * words_, 0) {}
     void add(index_t a, index_t b) {
         bits_[std::size_t(a) * words_ + (b >> 6)] |= std::uint64_t(1) << (b & 63);
         bits_[std::size_t(b) * words_ + (a >> 6)] |= std::uint64_t(1) << (a & 63);
+    }
+    void remove(index_t a, index_t b) {
+        bits_[std::size_t(a) * words_ + (b >> 6)] &= ~(std::uint64_t(1) << (b & 63));
+        bits_[std::size_t(b) * words_ + (a >> 6)] &= ~(std::uint64_t(1) << (a & 63));
     }
     bool has(index_t a, index_t b) const { return (bits_[std::size_t(a) * words_ + (b >> 6)] >> (b & 63)) & 1; }
     index_t words() const { return words_; }

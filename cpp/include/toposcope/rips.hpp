@@ -41,8 +41,9 @@ struct rips_options {
 // opt.forward_max_edges edges up to the threshold. It then also takes the
 // place of the edge collapse and of sparse neighbourhoods, which it beats
 // 2-60x on every H2 input measured (benchmarks/NOTES.md, fifth session).
-// The sweeps also keep two bit rows per vertex (n^2/4 bytes) and, for H2, an
-// n x n array of edge ranks: n is capped at 16,384 for H1 and 4,096 for H2.
+// The sweeps also keep bit rows per vertex (three for H1, 3n^2/8 bytes; two
+// for H2) and, for H2, an n x n array of edge ranks: n is capped at 16,384
+// for H1 and 4,096 for H2.
 // eligible() is everything but the edge count, which takes a pass to know.
 inline bool forward_sweep_eligible(const rips_options& opt, index_t n) {
     return opt.max_dim >= 1 && opt.max_dim <= 2 && opt.modulus == 2 && !opt.cocycles && opt.forward_max_edges > 0 &&
