@@ -42,16 +42,17 @@ template <class value_t>
 using sweep_edge_list = std::vector<sweep_edge<value_t>, uninitialized_allocator<sweep_edge<value_t>>>;
 
 // The edges up to the threshold in filtration order (diameter, then
-// decreasing index: types.hpp). A bucket sort: buckets by diameter (~16 edges
+// decreasing index: types.hpp). A bucket sort: buckets by diameter (~4 edges
 // each), a comparison sort inside each. Every pass runs on all threads, each
 // thread on a band of rows with its own counts, so that the edges land in
 // their buckets without locks and the result does not depend on threads.
 //
-// Two levels: 4,096 equal bins over the diameters, then ~16-edge buckets
-// inside each bin. With one level of equal-width buckets, the edges were
-// scattered over ~100,000 places at once (cache misses) and, as distances in
-// 50 dimensions crowd around their mean, an edge shared its bucket with 36
-// others on a 50-dimensional cube and 73 on activation-like points.
+// Two levels: 4,096 equal bins over the diameters, then ~4-edge buckets
+// inside each bin (~16-edge ones took 1.5x longer, in insertion sorts). With
+// one level of equal-width buckets, the edges were scattered over ~100,000
+// places at once (cache misses) and, as distances in 50 dimensions crowd
+// around their mean, an edge shared its bucket with 36 others on a
+// 50-dimensional cube and 73 on activation-like points.
 template <class Matrix, class value_t>
 sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int n_threads) {
     const index_t n = dist.size();
@@ -64,11 +65,12 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
     struct band { index_t count = 0; value_t lo = infinity<value_t>(), hi = -infinity<value_t>(); };
     std::vector<band> bands(parts);
     parallel_for(parts, parts, [&](index_t p, int) {
-        band& b = bands[p];
+        band b;   // a local, which the compiler keeps in registers: the matrix might alias bands[p]
         for (index_t i = first[p]; i < first[p + 1]; ++i)
             for_each_lower(dist, i, [&](index_t, value_t d) {
                 if (d <= threshold) { ++b.count; b.lo = std::min(b.lo, d); b.hi = std::max(b.hi, d); }
             });
+        bands[p] = b;
     });
     band all;
     for (const band& b : bands) { all.count += b.count; all.lo = std::min(all.lo, b.lo); all.hi = std::max(all.hi, b.hi); }
@@ -104,7 +106,7 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
             });
     });
     // Then each bin on its own, in cache: its edges spread over about one
-    // bucket per 16, by interpolating the diameter inside the bin (so buckets
+    // bucket per 4, by interpolating the diameter inside the bin (so buckets
     // follow the distribution of the diameters, which in 50 dimensions crowds
     // around its mean), and each bucket sorted by comparisons.
     auto less = [](const sweep_edge<value_t>& a, const sweep_edge<value_t>& b) {
@@ -122,7 +124,7 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
             const std::size_t from = start[c], m = start[c + 1] - from;
             auto* bin = edges.data() + from;
             if (m <= 32 || bin_scale == 0) { std::sort(bin, bin + m, less); continue; }
-            const std::size_t width = m / 16;
+            const std::size_t width = m / 4;
             const double x0 = double(c) / bin_scale + lo, scale = bin_scale * double(width);
             auto bucket = [&](value_t d) {   // monotone in d
                 const double y = (double(d) - x0) * scale;
