@@ -59,6 +59,7 @@ public:
         // comparisons (ties included) are those of the values.
         if (edges_.size() >= never || n >= index_t(never)) throw std::length_error("edge_collapser: graph too large");
         time_.resize(edges_.size());
+        values_.reserve(edges_.size());   // nearly all distinct on point clouds: no regrowth, no spare half
         for (std::size_t e = 0; e < edges_.size(); ++e) {
             if (e == 0 || edges_[e].value != edges_[e - 1].value) values_.push_back(edges_[e].value);
             time_[e] = static_cast<rank_t>(values_.size() - 1);
