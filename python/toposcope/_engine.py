@@ -34,11 +34,11 @@ SPARSE_BELOW = 0.5
 # threshold (and at most 16,384 vertices for H1, 4,096 for H2) run the forward
 # sweep (cpp/include/toposcope/forward_h1.hpp, forward_h2.hpp); above it, and
 # for Z/p, H3+ or cocycles, cohomology. The sweep keeps 24 bytes an edge beside
-# the matrix; cohomology's parallel reduction catches up with it on large
-# clouds of high intrinsic dimension (4,000 activation-like points, 5.6 M
-# edges: 0.52 s both, 295 MB against 211 MB), while on low-dimensional data it
-# stays 5-10x faster (a 3,000-point torus, 3.6 M edges: 0.84 s against 8 s).
-# 0 turns the sweep off.
+# the matrix, so the cap is about memory: on 4,000 activation-like points
+# (5.6 M edges) the sweep would take 0.25 s against cohomology's 0.37 s, but
+# 273 MB against 165 MB, above redzed-tda's 230 MB; on low-dimensional data
+# it is 5-10x faster (a 3,000-point torus, 3.6 M edges: 0.84 s against 8 s,
+# before the tenth session). 0 turns the sweep off.
 FORWARD_MAX_EDGES = 5_000_000
 
 # Point clouds with a finite threshold that keeps less than SPARSE_BELOW of
