@@ -64,7 +64,14 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
         first[p] = std::max<index_t>(1, index_t(double(n) * std::sqrt(double(p) / double(parts))));
     struct band { index_t count = 0; value_t lo = infinity<value_t>(), hi = -infinity<value_t>(); };
     std::vector<band> bands(parts);
-    parallel_for(parts, parts, [&](index_t p, int) {
+    // A dense matrix's threshold is finite (the enclosing radius at most):
+    // the bins then span [0, threshold] and the first pass is saved (the
+    // count comes from the bins; any entry below 0 goes to the first bin,
+    // which is sorted like the others). It took a third of the passes over
+    // the matrix: torus_2000's edge list 0.025 -> 0.021 s.
+    if (!Matrix::is_sparse && threshold < infinity<value_t>()) {
+        bands[0] = {1, value_t(0), threshold};
+    } else parallel_for(parts, parts, [&](index_t p, int) {
         band b;   // a local, which the compiler keeps in registers: the matrix might alias bands[p]
         for (index_t i = first[p]; i < first[p + 1]; ++i)
             for_each_lower(dist, i, [&](index_t, value_t d) {
@@ -79,7 +86,10 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
     const std::size_t bins = 4096;
     const double lo = double(all.lo);
     const double bin_scale = all.hi > all.lo ? double(bins) / (double(all.hi) - lo) : 0.0;
-    auto bin_of = [&](value_t d) { return std::min(bins - 1, static_cast<std::size_t>((double(d) - lo) * bin_scale)); };
+    auto bin_of = [&](value_t d) {
+        const double y = (double(d) - lo) * bin_scale;
+        return y <= 0 ? std::size_t(0) : std::min(bins - 1, static_cast<std::size_t>(y));
+    };
     std::vector<std::vector<std::size_t>> in_bin(parts, std::vector<std::size_t>(bins, 0));
     parallel_for(parts, parts, [&](index_t p, int) {
         auto& h = in_bin[p];
@@ -97,7 +107,7 @@ sweep_edge_list<value_t> sorted_edges(const Matrix& dist, value_t threshold, int
         for (int p = 0; p < parts; ++p) { const std::size_t m = in_bin[p][c]; in_bin[p][c] = offset; offset += m; }
         start[c + 1] = offset;
     }
-    edges.resize(all.count);
+    edges.resize(start[bins]);
     parallel_for(parts, parts, [&](index_t p, int) {
         auto& next = in_bin[p];
         for (index_t i = first[p]; i < first[p + 1]; ++i)
