@@ -126,7 +126,7 @@ py::dict run_dense(dense_distance_matrix<value_t>&& dist, double threshold, cons
             sparse_distance_matrix<value_t> sparse(n, rows, cols, vals, dist.has_births() ? births : std::vector<value_t>{});
             res = compute_persistence(sparse, thr, opt);
         } else {
-            res = compute_persistence(dist, thr, opt);
+            res = compute_persistence(dist, thr, opt, kept);
         }
     }
     return pack(std::move(res), codec, n, opt.collapse);

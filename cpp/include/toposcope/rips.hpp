@@ -78,9 +78,11 @@ index_t count_edges(const Matrix& dist, value_t threshold, int n_threads = 1) {
 template <class Matrix>
 using result_for = persistence_result<typename rips_filtration<Matrix>::value_t>;
 
+// known_edges: the edges up to the threshold when the caller has counted
+// them already (a pass over the matrix saved), or -1.
 template <class Matrix>
 result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
-                                       const rips_options& opt);
+                                       const rips_options& opt, index_t known_edges = -1);
 
 // Collapses a graph given by its edges, then computes on the smaller graph.
 // Diagrams are identical; critical simplices then belong to the collapsed
@@ -198,11 +200,12 @@ result_for<Matrix> compute_forward_persistence(const Matrix& dist, typename rips
 
 template <class Matrix>
 result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
-                                       const rips_options& opt) {
+                                       const rips_options& opt, index_t known_edges) {
     using value_t = typename rips_filtration<Matrix>::value_t;
     // Long-lived classes cost cohomology many additions and the forward
     // sweeps little; where a sweep applies it also replaces the collapse.
-    if (forward_sweep_eligible(opt, dist.size()) && count_edges(dist, threshold, opt.n_threads) <= opt.forward_max_edges)
+    if (forward_sweep_eligible(opt, dist.size()) &&
+        (known_edges >= 0 ? known_edges : count_edges(dist, threshold, opt.n_threads)) <= opt.forward_max_edges)
         return compute_forward_persistence(dist, threshold, opt);
     if (opt.collapse) return compute_collapsed_persistence(dist, threshold, opt);
     const prime_field field(opt.modulus);
@@ -217,7 +220,7 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
         result.stats[0].columns = dist.size();
         if (opt.max_dim == 0) {
-            result.num_edges = count_edges(dist, threshold, opt.n_threads);   // nothing else is needed
+            result.num_edges = known_edges >= 0 ? known_edges : count_edges(dist, threshold, opt.n_threads);
             return result;
         }
         std::unique_ptr<nearest_neighbors<value_t>> nearest;
