@@ -86,6 +86,12 @@ def run_in_subprocess(case: str, engine: str, repeat: int = 1, timeout_s: float 
                out_json, out_npz]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(REPO_ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    # The data are made with numpy (QR, products: OpenBLAS), whose worker
+    # thread then spins for a while before it sleeps, on a core that the timed
+    # call would use: a two-thread engine lost part of its second core
+    # (act_1000 through toposcope: median 26 ms, 16 ms with the spin cut).
+    # OpenBLAS still runs its threads for any engine that calls it.
+    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     stderr = open(f"{stem}.stderr", "w+")
     child = subprocess.Popen(command, cwd=str(REPO_ROOT), env=env,
                              stdout=subprocess.DEVNULL, stderr=stderr)
