@@ -57,7 +57,8 @@ void parallel_for(index_t n_tasks, int n_threads, Body&& body) {
 // Many short parallel phases on the calling thread and one helper that lives
 // as long as this object (starting a thread per phase would cost more than the
 // phases): run(k, f) calls f(c) once for every c in [0, k), on whichever of
-// the two threads takes c first, and returns once all are done. The caller
+// the two threads takes c first, and returns once all are done (f(c, lane)
+// if f takes it: 0 on the caller, 1 on the helper, for per-thread scratch). The caller
 // takes items too and waits only for those the helper has begun: a helper
 // that the machine holds back (another process on its core) no longer stalls
 // every phase (clifford_50000's collapse, ~60,000 phases, with a busy loop on
@@ -82,7 +83,7 @@ public:
     template <class F>
     void run(std::size_t k, F&& f) {
         if (!helper_.joinable() || k < 2 || k > low) {
-            for (std::size_t c = 0; c < k; ++c) f(c);
+            for (std::size_t c = 0; c < k; ++c) call_with_lane(f, c, 0);
             return;
         }
         using G = std::remove_reference_t<F>;
@@ -90,14 +91,14 @@ public:
         // The phase's slot is rewritten four phases later, by when next_
         // carries another tag: a helper that read it late cannot claim with it.
         slot& s = slots_[phase % slot_count];
-        s.call.store([](void* g, std::size_t c) { (*static_cast<G*>(g))(c); }, std::memory_order_relaxed);
+        s.call.store([](void* g, std::size_t c) { call_with_lane(*static_cast<G*>(g), c, 1); }, std::memory_order_relaxed);
         s.context.store(const_cast<void*>(static_cast<const void*>(&f)), std::memory_order_relaxed);
         s.k.store(k, std::memory_order_release);
         finished_.store(0, std::memory_order_relaxed);
         next_.store(tag(phase), std::memory_order_release);
         phase_.store(phase, std::memory_order_release);
         std::exception_ptr mine;
-        claim(phase, k, f, mine);
+        claim(phase, k, [&](std::size_t c) { call_with_lane(f, c, 0); }, mine);
         for (unsigned spins = 0; finished_.load(std::memory_order_acquire) != k; ++spins) pause(spins);
         if (mine) std::rethrow_exception(mine);
         if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
@@ -111,6 +112,11 @@ private:
         std::atomic<void*> context{nullptr};
         std::atomic<std::size_t> k{0};
     };
+    template <class F>
+    static void call_with_lane(F& f, std::size_t c, int lane) {
+        if constexpr (std::is_invocable_v<F&, std::size_t, int>) f(c, lane);
+        else f(c);
+    }
     // next_ holds the phase (low 32 bits of it) above the next item to take.
     static std::uint64_t tag(std::uint64_t phase) { return (phase & low) << 32; }
 
