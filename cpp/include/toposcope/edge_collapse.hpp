@@ -34,7 +34,10 @@
 // runs ahead, in parallel, and a listing stays valid until a wave writes one
 // of its ends' lists; then the wave's decisions run in parallel. Waves are
 // the same whatever the threads, and each edge of a wave sees the budget as
-// the wave began, so the output never depends on the thread count.
+// the wave began, so the output never depends on the thread count. Whether
+// the second thread runs at all is timed as the collapse goes (lane_chooser
+// in parallel.hpp): where the cores pass cache lines slowly it costs more
+// than it gives.
 #pragma once
 
 #include <algorithm>
@@ -115,9 +118,15 @@ public:
         // Below 2^16 edges (0.03 s on one thread) the waves are too short for
         // the second lane to pay its synchronisation: measured on o3_1024
         // (33,000 edges), two lanes took 0.017-0.065 s against 0.020 s.
-        lane_pair lanes(threads_ > 1 && edges_.size() >= (std::size_t(1) << 16));
+        const bool two = threads_ > 1 && edges_.size() >= (std::size_t(1) << 16);
+        lane_pair lanes(two);
+        lane_chooser chooser(std::size_t(1) << 14);   // ~10 ms an item count on clifford_50000
+        lanes.set_two_lanes(false);
         if (!words_)
-            for (auto& marks : marks_) marks.assign(size_.size(), 0);
+            for (auto& s : scratch_) {
+                s.marks.assign(size_.size(), 0);
+                s.present.assign(size_.size(), 0);
+            }
         // queue[c]: the lane for edge next - 1 - c, listed or not yet; the
         // queue always holds the lanes 0 .. size - 1 in some order.
         std::vector<std::size_t> queue, to_list;
@@ -142,15 +151,15 @@ public:
             lanes.run(to_list.size(), [&](std::size_t t, int worker) {
                 if (t + lookahead < to_list.size()) prefetch_ends(next - 1 - to_list[t + lookahead]);
                 const std::size_t c = to_list[t];
-                list_common(next - 1 - c, lanes_[queue[c]], marks_[worker]);
+                list_common(next - 1 - c, lanes_[queue[c]], scratch_[worker].marks);
             });
             const std::size_t wave = admit(next, k, queue);
-            lanes.run(wave, [&](std::size_t c) {
+            lanes.run(wave, [&](std::size_t c, int worker) {
                 if (c + lookahead < wave) prefetch_list(lanes_[queue[c + lookahead]].first);
                 lane& l = lanes_[queue[c]];
                 l.budget = budget;   // each edge sees the budget as the wave began
                 l.spent = 0;
-                decide(next - 1 - c, l, max_events_per_edge);
+                decide(next - 1 - c, l, max_events_per_edge, scratch_[worker]);
             });
             for (std::size_t c = 0; c < wave; ++c) {
                 const std::size_t spent = lanes_[queue[c]].spent;
@@ -172,6 +181,7 @@ public:
             for (std::size_t c = queue.size() - wave; c < queue.size(); ++c) lanes_[queue[c]].listed = false;
             processed += wave;
             next -= wave;
+            if (two) lanes.set_two_lanes(chooser.two_lanes(processed));
             batch_ = std::min<std::size_t>(512, std::max<std::size_t>(8, 2 * wave + 2));
             if (start - budget > warm_up + give_up_per_edge * processed) {
                 abandoned_ = true;
@@ -203,6 +213,13 @@ private:
     struct common_neighbor {
         vertex_t vertex;
         rank_t entry;  // when both edges to the ends are present
+    };
+
+    // A thread's work space on the lists path.
+    struct scratch {
+        std::vector<rank_t> marks;                // list_common_by_marks's; zero between calls
+        std::vector<std::uint32_t> present;       // == stamp: a present common neighbour of the edge deciding
+        std::uint32_t stamp = 0;
     };
 
     // One edge's work space (an edge of the wave at a time).
@@ -337,12 +354,19 @@ private:
     }
 
     // Delays or drops edge i (its common neighbours listed in l), or leaves it.
-    void decide(std::size_t i, lane& l, std::size_t max_events) {
+    void decide(std::size_t i, lane& l, std::size_t max_events, scratch& s) {
         rank_t tau = time_[i];
         l.own = tau;
         l.kept = false;
+        if (!words_) {
+            if (++s.stamp == 0) {   // wrapped: old stamps would read as current
+                std::fill(s.present.begin(), s.present.end(), 0);
+                s.stamp = 1;
+            }
+            for (const vertex_t w : l.present) s.present[w] = s.stamp;
+        }
         vertex_t dominator;
-        if (!find_dominator(l, tau, dominator)) { l.kept = true; return; }
+        if (!find_dominator(l, tau, dominator, s)) { l.kept = true; return; }
         // Candidate times: when a common neighbour joins both ends. Between
         // two of them only edges among the present neighbours appear, which
         // can make the edge dominated but never undo it, so the first time it
@@ -362,29 +386,32 @@ private:
                 const vertex_t w = later.front().vertex;
                 still = still && adjacent_by(l, dominator, w, tau);
                 l.present.insert(std::lower_bound(l.present.begin(), l.present.end(), w), w);
+                if (!words_) s.present[w] = s.stamp;
                 std::pop_heap(later.begin(), later.end(), later_first);
                 later.pop_back();
             }
-            if (!still && !find_dominator(l, tau, dominator)) return delay(i, tau);
+            if (!still && !find_dominator(l, tau, dominator, s)) return delay(i, tau);
         }
     }
 
     // A present common neighbour adjacent (by tau) to all the others. The
     // one that joined first is tried first: it is the dominator 90 % of the
     // times one exists (clifford_50000).
-    bool find_dominator(lane& l, rank_t tau, vertex_t& dominator) {
-        if (l.first != never && dominates(l, l.first, tau)) { dominator = l.first; return true; }
+    bool find_dominator(lane& l, rank_t tau, vertex_t& dominator, const scratch& s) {
+        if (l.first != never && dominates(l, l.first, tau, s, true)) { dominator = l.first; return true; }
         for (const vertex_t c : l.present)
-            if (c != l.first && dominates(l, c, tau)) { dominator = c; return true; }
+            if (c != l.first && dominates(l, c, tau, s, false)) { dominator = c; return true; }
         return false;
     }
 
     // Whether c is adjacent by tau to every other present neighbour,
     // stopping at the first one missing. With bits, one bit per neighbour
     // (a link present at the edge's own time is present by tau; later links
-    // are looked up); else one merge scan of the present neighbours against
-    // c's list (both in vertex order).
-    bool dominates(lane& l, vertex_t c, rank_t tau) {
+    // are looked up); else a scan of c's list: a count of stamped neighbours
+    // for the likeliest dominator, a merge with the present neighbours (both
+    // in vertex order) for the others. Both spend the same steps on a
+    // dominator (on a vertex that is not one, the count may read further).
+    bool dominates(lane& l, vertex_t c, rank_t tau, const scratch& s, bool likely) {
         if (words_) {
             const std::uint64_t *now = present_.data() + std::size_t(c) * words_,
                                 *alive = alive_.data() + std::size_t(c) * words_;
@@ -403,6 +430,21 @@ private:
         }
         const link* ac = list(c);
         const std::size_t m = size_[c];
+        if (likely) {
+            // The likeliest dominator (it is one 90 % of the times there is
+            // one): its links to present neighbours (they are stamped) by tau
+            // are counted along its list, with no branch on what each link
+            // holds. It dominates when every other present neighbour is
+            // there; the count stops at the last one, where a merge would
+            // stop too, or when the links left cannot make it up.
+            const std::size_t need = l.present.size() - 1;   // c is present itself
+            std::size_t hits = 0, k = 0;
+            for (; k < m && hits < need && need - hits <= m - k; ++k)
+                hits += (s.present[ac[k].vertex] == s.stamp) & (ac[k].time <= tau);
+            spend(l, k + 1);
+            return hits == need;
+        }
+        // Others seldom dominate: a merge scan stops at the first neighbour missing.
         std::size_t k = 0;
         bool ok = true;
         for (const vertex_t w : l.present) {
@@ -501,7 +543,7 @@ private:
     std::vector<link> links_;                     // every list, each in vertex order
     int threads_;                                 // 1 or 2: the waves' lanes
     std::vector<lane> lanes_;                     // one per edge listed ahead
-    std::vector<rank_t> marks_[2];                // per thread: list_common_by_marks's scratch
+    scratch scratch_[2];                          // per thread, on the lists path
     std::size_t batch_ = 8;                       // edges listed ahead of each wave
     std::vector<std::uint64_t> in_wave_;          // per vertex: read (2s) or written (2s + 1) in wave s
     std::uint64_t wave_stamp_ = 0;
