@@ -123,9 +123,9 @@ public:
         lane_chooser chooser(std::size_t(1) << 14);   // ~10 ms an item count on clifford_50000
         lanes.set_two_lanes(false);
         if (!words_)
-            for (auto& s : scratch_) {
-                s.marks.assign(size_.size(), 0);
-                s.present.assign(size_.size(), 0);
+            for (int t = 0; t < (two ? 2 : 1); ++t) {   // the helper's only where there is one
+                scratch_[t].marks.assign(size_.size(), 0);
+                scratch_[t].present.assign(size_.size(), 0);
             }
         // queue[c]: the lane for edge next - 1 - c, listed or not yet; the
         // queue always holds the lanes 0 .. size - 1 in some order.

@@ -202,10 +202,10 @@ template <class Matrix>
 result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtration<Matrix>::value_t threshold,
                                        const rips_options& opt, index_t known_edges) {
     using value_t = typename rips_filtration<Matrix>::value_t;
+    const auto edges = [&] { return known_edges >= 0 ? known_edges : count_edges(dist, threshold, opt.n_threads); };
     // Long-lived classes cost cohomology many additions and the forward
     // sweeps little; where a sweep applies it also replaces the collapse.
-    if (forward_sweep_eligible(opt, dist.size()) &&
-        (known_edges >= 0 ? known_edges : count_edges(dist, threshold, opt.n_threads)) <= opt.forward_max_edges)
+    if (forward_sweep_eligible(opt, dist.size()) && edges() <= opt.forward_max_edges)
         return compute_forward_persistence(dist, threshold, opt);
     if (opt.collapse) return compute_collapsed_persistence(dist, threshold, opt);
     const prime_field field(opt.modulus);
@@ -220,7 +220,7 @@ result_for<Matrix> compute_persistence(const Matrix& dist, typename rips_filtrat
         zero_dim_pairs(dist, forest, filt.codec(), result.diagrams[0]);
         result.stats[0].columns = dist.size();
         if (opt.max_dim == 0) {
-            result.num_edges = known_edges >= 0 ? known_edges : count_edges(dist, threshold, opt.n_threads);
+            result.num_edges = edges();
             return result;
         }
         std::unique_ptr<nearest_neighbors<value_t>> nearest;
